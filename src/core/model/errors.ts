@@ -27,6 +27,7 @@ export const ErrorCodes = {
   UPNP_BAD_RESPONSE: 'IOTGUARD_ERR_UPNP_BAD_RESPONSE',
   POLICY_INVALID: 'IOTGUARD_ERR_POLICY_INVALID',
   STORE: 'IOTGUARD_ERR_STORE',
+  CREDS_OUT_OF_SCOPE: 'IOTGUARD_ERR_CREDS_OUT_OF_SCOPE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
