@@ -47,6 +47,8 @@ export interface RenderOptions {
   dnsMaxUdpLength?: number;
   /** Per-device DNS query rate limit (packets/second) before drops. 0 disables. Default 20. */
   dnsRatePerSecond?: number;
+  /** Answer only DNS queries for the names in the device's profile (exact, lower-case QNAME on the wire). */
+  dnsAllowlist?: boolean;
 }
 
 export interface NameSet {
@@ -281,12 +283,22 @@ interface DeviceChains {
 function renderDevice(ctx: Ctx, dev: Ctx['devices'][number], setDefs: string[]): DeviceChains {
   const c: DeviceChains = { input: [], out: [], wan: [], lanOut: [], lanIn: [] };
   const { dnsMaxUdpLength, dnsRatePerSecond } = ctx.opts;
-  // --- to the router: DHCP always; DNS unless quarantined, behind the tunnel guard
+  // --- to the router. Checked before any conntrack shortcut: a DNS tunnel is
+  // one long-lived "established" UDP flow to the resolver.
+  c.input.push('ct direction reply accept comment "flows the router opened"');
   c.input.push('udp sport 68 udp dport 67 accept comment "DHCP"');
   if (dev.mode !== 'quarantine') {
     if (dnsMaxUdpLength > 0) c.input.push(`udp dport 53 udp length > ${dnsMaxUdpLength} counter drop comment "DNS query too large: tunnel guard"`);
     if (dnsRatePerSecond > 0) c.input.push(`meta l4proto { tcp, udp } th dport 53 limit rate over ${dnsRatePerSecond}/second burst ${dnsRatePerSecond * 3} packets counter drop comment "DNS rate: tunnel guard"`);
-    c.input.push('meta l4proto { tcp, udp } th dport 53 accept comment "DNS"');
+    const names = dev.profile && ctx.opts.dnsAllowlist ? [...new Set(dev.profile.rules.filter((r) => r.remote.name && r.action === 'accept').map((r) => r.remote.name!))].sort() : undefined;
+    if (names) {
+      for (const n of names) {
+        const m = qnameMatch(n);
+        if (m) c.input.push(`udp dport 53 ${m} accept comment ${q(`DNS ${n}`.slice(0, 120))}`);
+        else ctx.notes.push(`${dev.mac}: DNS name ${n} cannot be matched on the wire; its queries are blocked`);
+      }
+      c.input.push('meta l4proto { tcp, udp } th dport 53 counter drop comment "DNS name not in the allowlist"');
+    } else c.input.push('meta l4proto { tcp, udp } th dport 53 accept comment "DNS"');
     c.input.push('icmp type echo-request accept');
   }
   if (dev.mode === 'quarantine' || !dev.profile) {
@@ -299,6 +311,10 @@ function renderDevice(ctx: Ctx, dev: Ctx['devices'][number], setDefs: string[]):
   }
   const profile = dev.profile;
   const internet = dev.mode === 'enforce';
+  if (internet) {
+    c.out.push('ct direction reply accept comment "answers in connections opened towards the device"');
+    c.out.push('ct state related accept');
+  }
   if (!dev.ip && internet && profile.rules.some((r) => r.direction === 'to-device' && !replyOnly(r))) {
     ctx.notes.push(`${dev.mac}: no IP given, so new inbound connections from outside the LAN (port mappings) to it are not policed`);
   }
@@ -385,6 +401,30 @@ function renderDevice(ctx: Ctx, dev: Ctx['devices'][number], setDefs: string[]):
   return c;
 }
 
+/**
+ * Raw payload match of a DNS question name at its fixed offset (UDP header 8 +
+ * DNS header 12 bytes, RFC 1035 s4.1). The wire form with its root label is
+ * prefix-free, so matching it whole is an exact name match. nft compares at
+ * most 128 bits per expression, so long names take several.
+ */
+export function qnameMatch(name: string): string | undefined {
+  const labels = name.toLowerCase().replace(/\.$/, '').split('.');
+  const bytes: number[] = [];
+  for (const l of labels) {
+    if (l.length === 0 || l.length > 63 || !/^[\x21-\x7e]+$/.test(l)) return undefined;
+    bytes.push(l.length, ...[...l].map((ch) => ch.charCodeAt(0)));
+  }
+  bytes.push(0);
+  if (bytes.length > 255) return undefined;
+  const parts: string[] = [];
+  for (let off = 0; off < bytes.length; off += 16) {
+    const chunk = bytes.slice(off, off + 16);
+    const hex = chunk.map((b) => b.toString(16).padStart(2, '0')).join('');
+    parts.push(`@th,${160 + off * 8},${chunk.length * 8} 0x${hex}`);
+  }
+  return parts.join(' ');
+}
+
 function comment(s: string): string {
   return `comment ${q(s.slice(0, 120))}`;
 }
@@ -439,14 +479,15 @@ export function renderNftables(bindings: DeviceBinding[], options: RenderOptions
   const inet: string[] = [`table inet ${table} {`, ...setDefs];
   const inVmap = macs(perDev, (c) => c.input, (id) => `${id}_to_router`);
   inet.push(...chain('input', [
-    'ct state established,related accept',
     ...(inVmap.length ? [`ether saddr vmap { ${inVmap.join(', ')} }`] : []),
   ], 'type filter hook input priority filter - 5; policy accept;'));
   const outVmap = macs(perDev, (c) => c.out, (id) => `${id}_out`);
   const wanRules = perDev.filter(({ d, c }) => d.ip && c.wan.length).map(({ d }) => `ip daddr ${d.ip} ct state new jump ${d.id}_in`);
+  // device-originated packets are checked on every packet, not only on new
+  // flows, so applying a policy also cuts flows opened before it
   inet.push(...chain('forward', [
-    'ct state established,related accept',
     ...(outVmap.length ? [`ether saddr vmap { ${outVmap.join(', ')} }`] : []),
+    'ct state established,related accept',
     ...wanRules,
   ], 'type filter hook forward priority filter - 5; policy accept;'));
   for (const { d, c } of perDev) {
