@@ -1,7 +1,7 @@
 // Brings the lab up for the lab test project and down afterwards. When this
 // machine cannot run it (not root, no network namespaces, packages missing),
 // every lab test skips with the reason instead of failing.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -15,6 +15,31 @@ const bin = new URL('../../bin/iotguard.js', import.meta.url).pathname;
 
 export function labCli(args: string[], opts: { timeout?: number } = {}) {
   return spawnSync(process.execPath, [bin, 'lab', ...args], { encoding: 'utf8', timeout: opts.timeout ?? 600_000 });
+}
+
+/** Async variant for long commands: a blocked test worker misses vitest's RPC deadlines. */
+export function runAsync(cmd: string, args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 600_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+export function labCliAsync(args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}) {
+  return runAsync(process.execPath, [bin, 'lab', ...args], opts);
+}
+
+/** Run a command inside a lab node's namespace, asynchronously. */
+export function inNsAsync(node: string, argv: string[], timeout = 60_000) {
+  return runAsync('ip', ['netns', 'exec', `${process.env.IOTGUARD_LAB ?? 'ig'}-${node}`, ...argv], { timeout });
 }
 
 function whyNot(): string | undefined {
