@@ -1,0 +1,87 @@
+// The kernel's neighbour table (ARP for IPv4, NDP for IPv6) through
+// `ip -j neigh`: after the sweep provokes resolution, this is where the MACs
+// of every host on the link show up, without raw sockets.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
+import { normalizeMac } from '../../core/model/net.js';
+
+const run = promisify(execFile);
+
+export interface Neighbour {
+  ip: string;
+  dev: string;
+  mac: string | null;
+  /** Kernel NUD states, e.g. ['REACHABLE'], ['STALE'], ['FAILED'], ['INCOMPLETE']. */
+  state: string[];
+  family: 4 | 6;
+  router: boolean;
+}
+
+/** States in which the entry holds a MAC the host answered with (or that an admin set). */
+const USABLE = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP']);
+
+export function isResolved(n: Neighbour): boolean {
+  return n.mac !== null && n.mac !== '00:00:00:00:00:00' && n.state.some((s) => USABLE.has(s));
+}
+
+/** Parses `ip -j neigh` output; ignores anything malformed. */
+export function parseNeighJson(text: string, family: 4 | 6): Neighbour[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text || '[]');
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(raw)) return [];
+  const out: Neighbour[] = [];
+  for (const e of raw) {
+    if (!e || typeof e !== 'object') continue;
+    const r = e as Record<string, unknown>;
+    if (typeof r.dst !== 'string' || typeof r.dev !== 'string') continue;
+    const isV6 = r.dst.includes(':');
+    if ((family === 6) !== isV6) continue;
+    const mac = typeof r.lladdr === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(r.lladdr) ? normalizeMac(r.lladdr) : null;
+    const state = Array.isArray(r.state) ? r.state.filter((s): s is string => typeof s === 'string') : [];
+    out.push({ ip: r.dst, dev: r.dev, mac, state, family, router: 'router' in r });
+  }
+  return out;
+}
+
+export async function readNeighbours(opts: { dev?: string; family?: 4 | 6 } = {}): Promise<Neighbour[]> {
+  const family = opts.family ?? 4;
+  const args = ['-j', family === 6 ? '-6' : '-4', 'neigh', 'show'];
+  if (opts.dev) args.push('dev', opts.dev);
+  try {
+    const { stdout } = await run('ip', args, { maxBuffer: 64 * 1024 * 1024 });
+    return parseNeighJson(stdout, family);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') {
+      throw new IotguardError(ErrorCodes.DEPENDENCY_MISSING, "the 'ip' command (iproute2) is needed to read the neighbour table", { cause: e });
+    }
+    throw new IotguardError(ErrorCodes.NET_UNREACHABLE, `cannot read the neighbour table: ${err.message}`, { cause: e });
+  }
+}
+
+/** The IPv4 default gateway (for the reverse-DNS server), if one is configured. */
+export async function defaultGateway(dev?: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('ip', ['-j', '-4', 'route', 'show', 'default', ...(dev ? ['dev', dev] : [])]);
+    const routes = JSON.parse(stdout || '[]') as Array<{ gateway?: string }>;
+    return routes.find((r) => typeof r.gateway === 'string')?.gateway;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The interface of the IPv4 default route, if any. */
+export async function defaultRouteDevice(): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('ip', ['-j', '-4', 'route', 'show', 'default']);
+    const routes = JSON.parse(stdout || '[]') as Array<{ dev?: string }>;
+    return routes.find((r) => typeof r.dev === 'string')?.dev;
+  } catch {
+    return undefined;
+  }
+}

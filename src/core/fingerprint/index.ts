@@ -1,0 +1,3 @@
+export * from './rules.js';
+export * from './facts.js';
+export * from './classify.js';

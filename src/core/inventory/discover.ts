@@ -1,0 +1,215 @@
+// The discovery use case as a pure pipeline: sweep the on-link subnets for
+// MACs, scan ports, grab banners, browse mDNS and SSDP, read names, then merge
+// everything per device and fingerprint its type. Every step that touches the
+// network is a component handed in (libp2p-style), so tests drive it with
+// fakes and the CLI with the real adapters.
+import { compareDevices, type Device, type DeviceService, type OpenPort } from '../model/device.js';
+import { cidrContains, cidrHosts, normalizeMac, type Cidr } from '../model/net.js';
+import { classify } from '../fingerprint/classify.js';
+import { factsFromDevice } from '../fingerprint/facts.js';
+import type { RuleSet } from '../fingerprint/rules.js';
+import type { Lease } from './leases.js';
+import type { MdnsHostInfo } from './mdns.js';
+import type { UpnpDeviceDescription } from './ssdp.js';
+
+export interface ScanTarget {
+  cidr: Cidr;
+  /** Directly attached: hosts are found by the neighbour sweep and have MACs. */
+  onLink: boolean;
+}
+
+export interface SsdpFound {
+  address: string;
+  location?: string;
+  server?: string;
+  targets: string[];
+  description?: UpnpDeviceDescription;
+}
+
+export type Phase = 'sweep' | 'ports' | 'banners' | 'names';
+
+export interface DiscoveryComponents {
+  /** IPv4 → MAC for the hosts of an on-link subnet that answered ARP. */
+  sweep(hosts: string[], onProgress: (done: number) => void): Promise<Map<string, string>>;
+  /** IPv6 neighbours (address, MAC) on the interface, if any. */
+  neighbours6?(): Promise<Array<{ ip: string; mac: string }>>;
+  /** Open TCP ports per host; `alive` when the host answered at all. */
+  scan(hosts: string[], ports: number[], onProgress: (done: number, total: number) => void): Promise<Map<string, { open: number[]; alive: boolean }>>;
+  banner(ip: string, port: number, service: string | undefined): Promise<OpenPort>;
+  mdns?(): Promise<MdnsHostInfo[]>;
+  ssdp?(): Promise<SsdpFound[]>;
+  reverseDns?(ips: string[]): Promise<Map<string, string>>;
+  vendorOf(mac: string): { vendor: string | null; locallyAdministered: boolean };
+  rules: RuleSet;
+  now(): Date;
+  progress?(phase: Phase, done: number, total: number): void;
+}
+
+export interface DiscoveryInit {
+  targets: ScanTarget[];
+  ports: number[];
+  /** Port → service name (from the port table). */
+  portNames: Map<number, string>;
+  /** The scanning host's own addresses and MACs (not in its neighbour table). */
+  self?: Array<{ ip: string; mac: string }>;
+  leases?: Lease[];
+  bannerConcurrency?: number;
+  /** Skip banner probes (ports only). */
+  noBanners?: boolean;
+}
+
+export interface DiscoveryResult {
+  devices: Device[];
+  startedAt: string;
+  finishedAt: string;
+  stats: { addressesSwept: number; hostsFound: number; portsProbed: number; openPorts: number; seconds: number };
+}
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]);
+  }));
+}
+
+export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit): Promise<DiscoveryResult> {
+  const t0 = c.now();
+  const inScope = (ip: string) => init.targets.some((t) => cidrContains(t.cidr, ip));
+  // Browsing runs while the sweep and scan do: both mostly wait for answers.
+  const mdnsP = c.mdns ? c.mdns().catch(() => [] as MdnsHostInfo[]) : Promise.resolve([] as MdnsHostInfo[]);
+  const ssdpP = c.ssdp ? c.ssdp().catch(() => [] as SsdpFound[]) : Promise.resolve([] as SsdpFound[]);
+
+  const macOf = new Map<string, string>();
+  const candidates = new Set<string>();
+  const offLink = new Set<string>();
+  const self = (init.self ?? []).filter((s) => inScope(s.ip));
+  let swept = 0;
+  const onLinkHosts = init.targets.filter((t) => t.onLink).flatMap((t) => cidrHosts(t.cidr));
+  const total = onLinkHosts.length;
+  if (onLinkHosts.length) {
+    const selfIps = new Set(self.map((s) => s.ip));
+    const found = await c.sweep(onLinkHosts.filter((ip) => !selfIps.has(ip)), (d) => c.progress?.('sweep', d, total));
+    for (const [ip, mac] of found) {
+      macOf.set(ip, normalizeMac(mac));
+      candidates.add(ip);
+    }
+    swept += onLinkHosts.length;
+  }
+  for (const s of self) {
+    macOf.set(s.ip, normalizeMac(s.mac));
+    candidates.add(s.ip);
+  }
+  for (const t of init.targets.filter((x) => !x.onLink)) {
+    for (const ip of cidrHosts(t.cidr)) {
+      if (!candidates.has(ip)) offLink.add(ip);
+    }
+  }
+
+  const scanList = [...candidates, ...offLink];
+  const scanned = await c.scan(scanList, init.ports, (d, tot) => c.progress?.('ports', d, tot));
+  const [mdnsHosts, ssdpHosts] = await Promise.all([mdnsP, ssdpP]);
+
+  // Who exists: every on-link host that answered ARP, plus off-link hosts that answered TCP, mDNS or SSDP.
+  const present = new Set<string>(candidates);
+  for (const ip of offLink) if (scanned.get(ip)?.alive) present.add(ip);
+  for (const h of mdnsHosts) if (inScope(h.address)) present.add(h.address);
+  for (const s of ssdpHosts) if (inScope(s.address)) present.add(s.address);
+
+  const ports = new Map<string, OpenPort[]>();
+  const jobs: Array<[string, number]> = [];
+  for (const ip of present) for (const p of scanned.get(ip)?.open ?? []) jobs.push([ip, p]);
+  let bannersDone = 0;
+  await pool(jobs, init.bannerConcurrency ?? 64, async ([ip, port]) => {
+    const name = init.portNames.get(port);
+    const got = init.noBanners ? { port, proto: 'tcp' as const, service: name ?? 'unknown', banner: '' } : await c.banner(ip, port, name);
+    const list = ports.get(ip) ?? [];
+    list.push(got);
+    ports.set(ip, list);
+    c.progress?.('banners', ++bannersDone, jobs.length);
+  });
+
+  const ips = [...present];
+  const rdns = c.reverseDns ? await c.reverseDns(ips).catch(() => new Map<string, string>()) : new Map<string, string>();
+  c.progress?.('names', ips.length, ips.length);
+  const v6 = c.neighbours6 ? await c.neighbours6().catch(() => []) : [];
+  const leaseByMac = new Map((init.leases ?? []).map((l) => [l.mac, l]));
+  const leaseByIp = new Map((init.leases ?? []).map((l) => [l.ip, l]));
+  const selfIps = new Set(self.map((s) => s.ip));
+
+  const devices: Device[] = ips.map((ip) => {
+    const mac = macOf.get(ip) ?? null;
+    const v = mac ? c.vendorOf(mac) : { vendor: null, locallyAdministered: false };
+    const names: Record<string, string> = {};
+    const services: DeviceService[] = [];
+    const lease = (mac ? leaseByMac.get(mac) : undefined) ?? leaseByIp.get(ip);
+    if (lease && (!mac || lease.mac === mac)) {
+      if (lease.hostname) names.dhcp = lease.hostname;
+      const s: DeviceService = { via: 'dhcp' };
+      if (lease.hostname) s.name = lease.hostname;
+      if (lease.vendorClass) s.vendorClass = lease.vendorClass;
+      services.push(s);
+    }
+    const m = mdnsHosts.find((h) => h.address === ip);
+    if (m) {
+      if (m.hostname) names.mdns = m.hostname;
+      for (const s of m.services) {
+        const svc: DeviceService = { via: 'mdns', type: s.type, name: s.name };
+        if (s.port !== undefined) svc.port = s.port;
+        if (s.txt && Object.keys(s.txt).length) svc.txt = s.txt;
+        services.push(svc);
+      }
+    }
+    const sd = ssdpHosts.find((h) => h.address === ip);
+    if (sd) {
+      const d = sd.description;
+      const svc: DeviceService = { via: 'ssdp' };
+      const t = d?.deviceType ?? sd.targets.find((x) => /:device:/.test(x));
+      if (t) svc.type = t;
+      if (d?.friendlyName) svc.friendlyName = d.friendlyName;
+      if (d?.manufacturer) svc.manufacturer = d.manufacturer;
+      if (d?.modelName) svc.model = d.modelName;
+      if (d?.modelNumber) svc.modelNumber = d.modelNumber;
+      if (d?.firmwareVersion) svc.firmwareVersion = d.firmwareVersion;
+      if (d?.embedded.length) svc.embedded = d.embedded;
+      if (sd.location) svc.location = sd.location;
+      if (sd.server) svc.server = sd.server;
+      services.push(svc);
+    }
+    const r = rdns.get(ip);
+    if (r) names.rdns = r;
+    const hostname = names.dhcp ?? names.mdns?.replace(/\.local$/, '') ?? r ?? null;
+    const dev: Device = {
+      ip,
+      mac,
+      vendor: v.vendor,
+      hostname,
+      type: 'unknown',
+      openPorts: (ports.get(ip) ?? []).sort((a, b) => a.port - b.port),
+      services,
+    };
+    if (v.locallyAdministered) dev.macLocallyAdministered = true;
+    if (Object.keys(names).length) dev.names = names;
+    const six = mac ? v6.filter((n) => normalizeMac(n.mac) === mac).map((n) => n.ip) : [];
+    if (six.length) dev.ipv6 = [...new Set(six)].sort();
+    if (selfIps.has(ip)) dev.self = true;
+    const guess = classify(factsFromDevice(dev), c.rules);
+    dev.type = guess.type;
+    dev.typeConfidence = guess.confidence;
+    dev.typeEvidence = guess.evidence.filter((e) => e.type === guess.type);
+    return dev;
+  });
+  devices.sort(compareDevices);
+  const t1 = c.now();
+  return {
+    devices,
+    startedAt: t0.toISOString(),
+    finishedAt: t1.toISOString(),
+    stats: {
+      addressesSwept: swept,
+      hostsFound: devices.length,
+      portsProbed: scanList.length * init.ports.length,
+      openPorts: devices.reduce((n, d) => n + d.openPorts.length, 0),
+      seconds: Math.round((t1.getTime() - t0.getTime()) / 100) / 10,
+    },
+  };
+}
