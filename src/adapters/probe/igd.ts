@@ -142,7 +142,8 @@ export function createIgdClient(service: UpnpService, init: IgdInit = {}): IgdCl
             ['NewEndPort', 65535],
             ['NewProtocol', protocol],
             ['NewManage', 1],
-            ['NewNumberOfPorts', Math.max(1, Math.min(max, 65535))],
+            // One more than we keep, so a listing cut at exactly `max` shows as truncated.
+            ['NewNumberOfPorts', Math.max(1, Math.min(max + 1, 65535))],
           ]);
         } catch (e) {
           if (e instanceof SoapFaultError && e.upnpCode === UPNP_ERRORS.PORT_MAPPING_NOT_FOUND) continue;
