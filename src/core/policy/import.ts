@@ -13,8 +13,17 @@ export interface ImportIssue {
   message: string;
 }
 
+/** The device a learned file was made for (iotguard's `iotguard:device` extension node). */
+export interface LearnedDevice {
+  mac: string;
+  ip?: string;
+}
+
+export const IOTGUARD_EXTENSION = 'iotguard-device';
+export const IOTGUARD_DEVICE_NODE = 'iotguard:device';
+
 export type ImportResult =
-  | { ok: true; profile: MudProfile; warnings: ImportIssue[] }
+  | { ok: true; profile: MudProfile; warnings: ImportIssue[]; device?: LearnedDevice }
   | { ok: false; reason: string; errors: ImportIssue[]; warnings: ImportIssue[] };
 
 export function jsonPointer(path: ReadonlyArray<PropertyKey>): string {
@@ -240,14 +249,24 @@ export function importMud(json: unknown): ImportResult {
     warnings.push({ path: '/ietf-access-control-list:access-lists', message: "pre-RFC 8519 container name 'access-lists' (written by MUDgee/osMUD): read as 'acls'" });
   }
   const mud = doc['ietf-mud:mud'];
+  let device: LearnedDevice | undefined;
+  const dev = (mud as Record<string, unknown>)[IOTGUARD_DEVICE_NODE];
+  if (dev !== undefined) {
+    const d = dev as { mac?: unknown; ip?: unknown };
+    if (typeof d.mac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(d.mac)) {
+      device = { mac: d.mac.toLowerCase() };
+      if (typeof d.ip === 'string' && isIpv4(d.ip)) device.ip = d.ip;
+    } else warnings.push({ path: jsonPointer(['ietf-mud:mud', IOTGUARD_DEVICE_NODE, 'mac']), message: 'not a MAC address; the device binding is ignored' });
+  }
   for (const k of Object.keys(mud)) {
+    if (k === IOTGUARD_DEVICE_NODE) continue;
     if (k.includes(':')) warnings.push({ path: jsonPointer(['ietf-mud:mud', k]), message: `extension node '${k}' is not understood and is ignored` });
   }
   for (const k of ['systeminfo', 'mfg-name', 'model-name', 'firmware-rev', 'software-rev'] as const) {
     const v = mud[k];
     if (v !== undefined && v.length > 60) warnings.push({ path: jsonPointer(['ietf-mud:mud', k]), message: `longer than the 60 characters RFC 8520 allows; shown truncated` });
   }
-  for (const ext of mud.extensions ?? []) warnings.push({ path: '/ietf-mud:mud/extensions', message: `extension '${ext}' is not implemented; its nodes are ignored` });
+  for (const ext of (mud.extensions ?? []).filter((x) => x !== IOTGUARD_EXTENSION)) warnings.push({ path: '/ietf-mud:mud/extensions', message: `extension '${ext}' is not implemented; its nodes are ignored` });
 
   // ACL names are list keys: unique (RFC 8519); so are ACE names within an ACL.
   const byName = new Map<string, number>();
@@ -306,7 +325,7 @@ export function importMud(json: unknown): ImportResult {
   if (mud.systeminfo !== undefined) profile.systeminfo = mud.systeminfo.slice(0, 60);
   if (mud['mfg-name'] !== undefined) profile.mfgName = mud['mfg-name'].slice(0, 60);
   if (mud['model-name'] !== undefined) profile.modelName = mud['model-name'].slice(0, 60);
-  return { ok: true, profile, warnings };
+  return device ? { ok: true, profile, warnings, device } : { ok: true, profile, warnings };
 }
 
 /** Parse text, then import. A JSON syntax error is a rejection too, with the offset in the reason. */
