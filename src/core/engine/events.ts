@@ -680,6 +680,8 @@ export interface Destination {
   /** Server port (undefined for ICMP). */
   port: number | null;
   proto: TransportProto;
+  /** 'out': the device started the flows (it is the client); 'in': the peer connected to the device's `port`. */
+  direction: 'out' | 'in';
   /** Bytes both ways (IP length). */
   bytes: number;
   packets: number;

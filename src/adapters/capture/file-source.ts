@@ -1,0 +1,91 @@
+// Reads capture files (pcap, pcapng, either gzip-compressed) as a stream into
+// a packet sink: 1 MiB chunks, constant memory whatever the file size. A
+// malformed file stops at the bad record with an error naming its offset;
+// the packets before it have already been delivered.
+import { createReadStream, promises as fsp } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { CaptureReader, sniffFormat } from '../../core/decode/capture-reader.js';
+import type { PacketRecordSink } from '../../core/decode/capture-format.js';
+import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
+
+export interface ReadResult {
+  packets: number;
+  format: 'pcap' | 'pcapng' | undefined;
+  gzip: boolean;
+  /** Set when the input could not be read to its end. */
+  error?: IotguardError;
+}
+
+const CHUNK = 1 << 20;
+
+/** Stream capture bytes from any readable (file, gunzip, tcpdump's stdout, an SSH channel) through the readers. */
+export async function readCaptureStream(
+  stream: AsyncIterable<Uint8Array>,
+  sink: PacketRecordSink,
+  label: string,
+  opts: { onChunk?: (bytes: number) => void } = {},
+): Promise<{ packets: number; format: 'pcap' | 'pcapng' | undefined; error?: IotguardError }> {
+  const reader = new CaptureReader(sink);
+  let failed = reader.error;
+  try {
+    for await (const chunk of stream) {
+      opts.onChunk?.(chunk.length);
+      failed = reader.feed(chunk);
+      if (failed) break;
+    }
+    if (!failed) failed = reader.end();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const gz = err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR' || err.errno === -3 || err.errno === -5;
+    return {
+      packets: reader.packets,
+      format: reader.format,
+      error: new IotguardError(gz ? ErrorCodes.CAPTURE_FORMAT : ErrorCodes.CAPTURE_FAILED, `${label}: ${gz ? 'corrupt gzip data' : 'read failed'} after ${reader.packets} packets: ${err.message}`, { cause: e, details: { packets: reader.packets } }),
+    };
+  }
+  if (failed) {
+    const code = failed.kind === 'truncated' ? ErrorCodes.CAPTURE_TRUNCATED : ErrorCodes.CAPTURE_FORMAT;
+    return {
+      packets: reader.packets,
+      format: reader.format,
+      error: new IotguardError(code, `${label}: ${failed.message} (after ${reader.packets} packets)`, { details: { offset: failed.offset, packets: reader.packets } }),
+    };
+  }
+  return { packets: reader.packets, format: reader.format };
+}
+
+export async function readCaptureFile(path: string, sink: PacketRecordSink, opts: { onChunk?: (bytes: number) => void } = {}): Promise<ReadResult> {
+  let head: Buffer;
+  try {
+    const fh = await fsp.open(path, 'r');
+    try {
+      head = Buffer.alloc(4);
+      const { bytesRead } = await fh.read(head, 0, 4, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') throw new IotguardError(ErrorCodes.FILE_NOT_FOUND, `no such file: ${path}`, { cause: e });
+    if (err.code === 'EISDIR') throw new IotguardError(ErrorCodes.CAPTURE_FORMAT, `${path} is a directory, not a capture file`, { cause: e });
+    if (err.code === 'EACCES') throw new IotguardError(ErrorCodes.NOT_ROOT, `cannot read ${path}: permission denied`, { cause: e });
+    throw new IotguardError(ErrorCodes.CAPTURE_FAILED, `cannot read ${path}: ${err.message}`, { cause: e });
+  }
+  const gzip = sniffFormat(head) === 'gzip';
+  const file = createReadStream(path, { highWaterMark: CHUNK });
+  let stream: Readable = file;
+  if (gzip) {
+    const gun = createGunzip({ chunkSize: CHUNK });
+    file.on('error', (e) => gun.destroy(e));
+    stream = file.pipe(gun);
+  }
+  try {
+    const r = await readCaptureStream(stream, sink, path, opts);
+    return { ...r, gzip };
+  } finally {
+    file.destroy();
+    stream.destroy();
+  }
+}

@@ -1,0 +1,27 @@
+// ARP (RFC 826) for Ethernet/IPv4: who says they own which address.
+import { ipv4At, macAt, u16 } from './bytes.js';
+import { type Decoded, fail } from './bytes.js';
+
+export interface Arp {
+  op: number;
+  senderMac: string;
+  senderIp: string;
+  targetMac: string;
+  targetIp: string;
+}
+
+export function decodeArp(b: Uint8Array, o: number, end: number): Decoded<Arp> {
+  if (end - o < 28) return fail('truncated');
+  // hardware type 1 (Ethernet), protocol 0x0800, lengths 6 and 4
+  if (u16(b, o) !== 1 || u16(b, o + 2) !== 0x0800 || b[o + 4] !== 6 || b[o + 5] !== 4) return fail('not-ethernet-ipv4');
+  return {
+    ok: true,
+    value: {
+      op: u16(b, o + 6),
+      senderMac: macAt(b, o + 8),
+      senderIp: ipv4At(b, o + 14),
+      targetMac: macAt(b, o + 18),
+      targetIp: ipv4At(b, o + 24),
+    },
+  };
+}

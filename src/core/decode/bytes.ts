@@ -1,0 +1,116 @@
+// Byte helpers for the decoders: big-endian reads without DataView (faster in
+// V8 on small reads), address formatting, bounded ASCII extraction. Callers
+// check lengths before reading; these helpers never read past `end`.
+
+export const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
+export const u32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+export const u16le = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
+export const u32le = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+
+export function macAt(b: Uint8Array, o: number): string {
+  return `${HEX[b[o]]}:${HEX[b[o + 1]]}:${HEX[b[o + 2]]}:${HEX[b[o + 3]]}:${HEX[b[o + 4]]}:${HEX[b[o + 5]]}`;
+}
+
+export function ipv4Text(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+export function ipv4At(b: Uint8Array, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+}
+
+/** IPv6 text form per RFC 5952 (lower case, longest zero run of 2+ groups compressed, first on ties). */
+export function ipv6At(b: Uint8Array, o: number): string {
+  const g: number[] = new Array(8);
+  for (let i = 0; i < 8; i++) g[i] = (b[o + 2 * i] << 8) | b[o + 2 * i + 1];
+  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${b[o + 12]}.${b[o + 13]}.${b[o + 14]}.${b[o + 15]}`;
+  }
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return g.map((x) => x.toString(16)).join(':');
+  const head = g.slice(0, bestStart).map((x) => x.toString(16)).join(':');
+  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16)).join(':');
+  return `${head}::${tail}`;
+}
+
+export function hex(b: Uint8Array, o: number, len: number): string {
+  let s = '';
+  for (let i = 0; i < len; i++) s += HEX[b[o + i]];
+  return s;
+}
+
+/** Latin-1 text of b[o..end) (bytes map 1:1 to code points, so never throws). */
+export function latin1(b: Uint8Array, o: number, end: number): string {
+  let s = '';
+  // chunked to keep String.fromCharCode's argument count bounded
+  for (let i = o; i < end; i += 4096) {
+    s += String.fromCharCode.apply(null, Array.from(b.subarray(i, Math.min(end, i + 4096))));
+  }
+  return s;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+/** UTF-8 text (invalid sequences become U+FFFD, never throws). */
+export function utf8Text(b: Uint8Array, o: number, end: number): string {
+  return utf8.decode(b.subarray(o, end));
+}
+
+/** Printable ASCII with other bytes shown as '.', for evidence snippets. */
+export function printable(b: Uint8Array, o: number, end: number, max = 120): string {
+  let s = '';
+  const stop = Math.min(end, o + max);
+  for (let i = o; i < stop; i++) {
+    const c = b[i];
+    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : c === 0x0a || c === 0x0d ? ' ' : '.';
+  }
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Index of needle (ASCII) in b[o..end), or -1. */
+export function indexOfAscii(b: Uint8Array, needle: string, o: number, end: number): number {
+  const n = needle.length;
+  const first = needle.charCodeAt(0);
+  outer: for (let i = o; i + n <= end; i++) {
+    if (b[i] !== first) continue;
+    for (let j = 1; j < n; j++) if (b[i + j] !== needle.charCodeAt(j)) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Index of CRLF CRLF (end of an HTTP-style header block) in b[o..end), or -1. */
+export function indexOfHeaderEnd(b: Uint8Array, o: number, end: number): number {
+  for (let i = o; i + 3 < end; i++) {
+    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
+export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Result of an application decoder: a bad message is data, never an exception. */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+export const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });

@@ -1,0 +1,310 @@
+// TLS handshake (RFC 8446 §4, RFC 5246 §7.4): records are reassembled per
+// direction by TlsRecordStream, handshake messages (which may span records)
+// are cut out and the hellos and certificate list decoded. Everything after
+// ChangeCipherSpec, or after a TLS 1.3 ServerHello, is encrypted and ignored.
+import { u16, type Decoded, fail } from './bytes.js';
+
+export interface ClientHello {
+  recordVersion: number;
+  helloVersion: number;
+  supportedVersions: number[];
+  sni?: string;
+  alpn: string[];
+  ciphers: number[];
+  extensions: number[];
+  groups: number[];
+  pointFormats: number[];
+  signatureAlgorithms: number[];
+}
+
+export interface ServerHello {
+  recordVersion: number;
+  helloVersion: number;
+  version: number;
+  cipher: number;
+  alpn?: string;
+  extensions: number[];
+}
+
+/** RFC 8701 GREASE values (0x?a?a). */
+export const isGrease = (v: number): boolean => (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
+
+function u16List(b: Uint8Array, o: number, end: number, out: number[]): void {
+  for (let p = o; p + 2 <= end; p += 2) {
+    const v = u16(b, p);
+    if (!isGrease(v)) out.push(v);
+  }
+}
+
+function ascii(b: Uint8Array, o: number, end: number): string {
+  let s = '';
+  for (let i = o; i < end; i++) {
+    const c = b[i];
+    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return s;
+}
+
+/** ClientHello body (after the 4-byte handshake header). */
+export function decodeClientHello(b: Uint8Array, o: number, end: number, recordVersion = 0): Decoded<ClientHello> {
+  if (end - o < 38) return fail('truncated');
+  const ch: ClientHello = {
+    recordVersion,
+    helloVersion: u16(b, o),
+    supportedVersions: [],
+    alpn: [],
+    ciphers: [],
+    extensions: [],
+    groups: [],
+    pointFormats: [],
+    signatureAlgorithms: [],
+  };
+  let p = o + 34;
+  const sid = b[p];
+  p += 1 + sid;
+  if (p + 2 > end) return fail('truncated');
+  const cl = u16(b, p);
+  if (p + 2 + cl > end) return fail('truncated');
+  u16List(b, p + 2, p + 2 + cl, ch.ciphers);
+  p += 2 + cl;
+  if (p + 1 > end) return fail('truncated');
+  p += 1 + b[p];
+  if (p > end) return fail('truncated');
+  if (p + 2 > end) return { ok: true, value: ch }; // SSL 3.0 style: no extensions
+  const el = u16(b, p);
+  p += 2;
+  const eEnd = Math.min(end, p + el);
+  while (p + 4 <= eEnd) {
+    const type = u16(b, p);
+    const len = u16(b, p + 2);
+    const v = p + 4;
+    const ve = v + len;
+    if (ve > eEnd) break;
+    if (!isGrease(type)) ch.extensions.push(type);
+    switch (type) {
+      case 0: {
+        // server_name (RFC 6066 §3): list of (type, len, name); type 0 = host_name
+        let q = v + 2;
+        while (q + 3 <= ve) {
+          const nt = b[q];
+          const nl = u16(b, q + 1);
+          if (q + 3 + nl > ve) break;
+          if (nt === 0 && ch.sni === undefined) ch.sni = ascii(b, q + 3, q + 3 + nl);
+          q += 3 + nl;
+        }
+        break;
+      }
+      case 16: {
+        let q = v + 2;
+        while (q + 1 <= ve && ch.alpn.length < 32) {
+          const l = b[q];
+          if (q + 1 + l > ve) break;
+          ch.alpn.push(ascii(b, q + 1, q + 1 + l));
+          q += 1 + l;
+        }
+        break;
+      }
+      case 10:
+        if (len >= 2) u16List(b, v + 2, Math.min(ve, v + 2 + u16(b, v)), ch.groups);
+        break;
+      case 11:
+        if (len >= 1) for (let q = v + 1; q < Math.min(ve, v + 1 + b[v]); q++) ch.pointFormats.push(b[q]);
+        break;
+      case 13:
+        if (len >= 2) u16List(b, v + 2, Math.min(ve, v + 2 + u16(b, v)), ch.signatureAlgorithms);
+        break;
+      case 43:
+        if (len >= 1) u16List(b, v + 1, Math.min(ve, v + 1 + b[v]), ch.supportedVersions);
+        break;
+      default:
+        break;
+    }
+    p = ve;
+  }
+  return { ok: true, value: ch };
+}
+
+export function decodeServerHello(b: Uint8Array, o: number, end: number, recordVersion = 0): Decoded<ServerHello> {
+  if (end - o < 38) return fail('truncated');
+  const sh: ServerHello = { recordVersion, helloVersion: u16(b, o), version: u16(b, o), cipher: 0, extensions: [] };
+  let p = o + 34;
+  p += 1 + b[p];
+  if (p + 3 > end) return fail('truncated');
+  sh.cipher = u16(b, p);
+  p += 3; // cipher + compression method
+  if (p + 2 > end) return { ok: true, value: sh };
+  const el = u16(b, p);
+  p += 2;
+  const eEnd = Math.min(end, p + el);
+  while (p + 4 <= eEnd) {
+    const type = u16(b, p);
+    const len = u16(b, p + 2);
+    const v = p + 4;
+    if (v + len > eEnd) break;
+    sh.extensions.push(type);
+    if (type === 43 && len === 2) sh.version = u16(b, v);
+    if (type === 16 && len >= 3) {
+      const l = b[v + 2];
+      if (v + 3 + l <= v + len) sh.alpn = ascii(b, v + 3, v + 3 + l);
+    }
+    p = v + len;
+  }
+  return { ok: true, value: sh };
+}
+
+/** Certificate message body (RFC 5246 §7.4.2): DER certificates, leaf first. TLS 1.3 has a context and per-cert extensions. */
+export function decodeCertificateList(b: Uint8Array, o: number, end: number, tls13 = false): Decoded<Uint8Array[]> {
+  let p = o;
+  if (tls13) {
+    if (p + 1 > end) return fail('truncated');
+    p += 1 + b[p];
+  }
+  if (p + 3 > end) return fail('truncated');
+  const total = (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
+  p += 3;
+  const le = Math.min(end, p + total);
+  const certs: Uint8Array[] = [];
+  while (p + 3 <= le && certs.length < 16) {
+    const l = (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
+    if (p + 3 + l > le) break;
+    certs.push(b.slice(p + 3, p + 3 + l));
+    p += 3 + l;
+    if (tls13) {
+      if (p + 2 > le) break;
+      p += 2 + u16(b, p);
+    }
+  }
+  return { ok: true, value: certs };
+}
+
+export function tlsVersionName(v: number): string {
+  switch (v) {
+    case 0x0304:
+      return 'TLS 1.3';
+    case 0x0303:
+      return 'TLS 1.2';
+    case 0x0302:
+      return 'TLS 1.1';
+    case 0x0301:
+      return 'TLS 1.0';
+    case 0x0300:
+      return 'SSL 3.0';
+    case 0x0002:
+      return 'SSL 2.0';
+    default:
+      if ((v & 0xff00) === 0x7f00) return `TLS 1.3 draft ${v & 0xff}`;
+      return `0x${v.toString(16).padStart(4, '0')}`;
+  }
+}
+
+export interface TlsRecordSink {
+  handshake(type: number, b: Uint8Array, o: number, end: number, recordVersion: number): void;
+  alert(level: number | undefined, description: number | undefined): void;
+}
+
+const MAX_HS = 256 * 1024;
+
+/**
+ * One direction of a TLS connection. push() takes in-order stream bytes;
+ * complete handshake messages go to the sink. `done` turns true once the
+ * rest of the direction is encrypted (or the bytes are not TLS).
+ */
+export class TlsRecordStream {
+  done = false;
+  notTls = false;
+  private rec: Uint8Array = new Uint8Array(0);
+  private hs: Uint8Array = new Uint8Array(0);
+  encrypted = false;
+
+  constructor(private readonly sink: TlsRecordSink) {}
+
+  push(b: Uint8Array, o: number, end: number): void {
+    if (this.done) return;
+    let data: Uint8Array;
+    let p: number;
+    let n: number;
+    if (this.rec.length === 0) {
+      data = b;
+      p = o;
+      n = end;
+    } else {
+      data = new Uint8Array(this.rec.length + end - o);
+      data.set(this.rec, 0);
+      data.set(b.subarray(o, end), this.rec.length);
+      p = 0;
+      n = data.length;
+    }
+    while (p + 5 <= n && !this.done) {
+      const ct = data[p];
+      const ver = u16(data, p + 1);
+      const len = u16(data, p + 3);
+      // RFC 8446 §5.1: content types 20-24, major version 3 (SSL 3.0 .. TLS 1.3), length <= 2^14 + 2048
+      if (ct < 20 || ct > 24 || data[p + 1] !== 3 || len > 18432) {
+        this.notTls = true;
+        this.done = true;
+        break;
+      }
+      if (p + 5 + len > n) break;
+      const body = p + 5;
+      if (ct === 22 && !this.encrypted) this.handshakeBytes(data, body, body + len, ver);
+      else if (ct === 21) {
+        if (!this.encrypted && len === 2) this.sink.alert(data[body], data[body + 1]);
+        else this.sink.alert(undefined, undefined);
+      } else if (ct === 20) {
+        this.encrypted = true;
+        this.done = true;
+      } else if (ct === 23) {
+        this.done = true;
+      }
+      p = body + len;
+    }
+    if (this.done) {
+      this.rec = new Uint8Array(0);
+      return;
+    }
+    const rest = n - p;
+    if (rest > MAX_HS) {
+      this.done = true;
+      this.rec = new Uint8Array(0);
+      return;
+    }
+    this.rec = rest > 0 ? data.slice(p, n) : new Uint8Array(0);
+  }
+
+  private handshakeBytes(b: Uint8Array, o: number, end: number, recVer: number): void {
+    let data: Uint8Array;
+    let p: number;
+    let n: number;
+    if (this.hs.length === 0) {
+      data = b;
+      p = o;
+      n = end;
+    } else {
+      data = new Uint8Array(this.hs.length + end - o);
+      data.set(this.hs, 0);
+      data.set(b.subarray(o, end), this.hs.length);
+      p = 0;
+      n = data.length;
+    }
+    while (p + 4 <= n && !this.done) {
+      const type = data[p];
+      const len = (data[p + 1] << 16) | (data[p + 2] << 8) | data[p + 3];
+      if (len > MAX_HS) {
+        this.done = true;
+        return;
+      }
+      if (p + 4 + len > n) break;
+      this.sink.handshake(type, data, p + 4, p + 4 + len, recVer);
+      p += 4 + len;
+    }
+    const rest = n - p;
+    this.hs = rest > 0 ? data.slice(p, n) : new Uint8Array(0);
+  }
+
+  /** Stop after this point (e.g. TLS 1.3 after the ServerHello). */
+  stop(): void {
+    this.done = true;
+    this.rec = new Uint8Array(0);
+    this.hs = new Uint8Array(0);
+  }
+}

@@ -1,0 +1,75 @@
+// X.509 certificate summary via node:crypto's X509Certificate (no I/O; the
+// parsing is OpenSSL's). Bad DER returns undefined instead of throwing.
+import { X509Certificate, createHash } from 'node:crypto';
+
+export interface CertSummary {
+  subject: string;
+  issuer: string;
+  commonName?: string;
+  subjectAltNames: string[];
+  validFrom: string;
+  validTo: string;
+  serialNumber: string;
+  fingerprintSha256: string;
+  fingerprintSha1: string;
+  selfSigned: boolean;
+  publicKey?: string;
+  signatureAlgorithm?: string;
+}
+
+const oneLine = (dn: string): string => dn.split('\n').filter(Boolean).join(', ');
+
+function isoDate(s: string): string {
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? s : d.toISOString();
+}
+
+export function summarizeCertificate(der: Uint8Array): CertSummary | undefined {
+  let c: X509Certificate;
+  try {
+    c = new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+  try {
+    const subject = oneLine(c.subject);
+    const issuer = oneLine(c.issuer);
+    const cn = /(?:^|\n)CN=([^\n]*)/.exec(c.subject)?.[1];
+    const sans = (c.subjectAltName ?? '')
+      .split(/,\s*/)
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => s.replace(/^(DNS|IP Address):/, ''));
+    let selfSigned = false;
+    if (subject === issuer) {
+      try {
+        selfSigned = c.checkIssued(c) && c.verify(c.publicKey);
+      } catch {
+        selfSigned = true; // same names, key not usable to verify: still self-issued
+      }
+    }
+    let publicKey: string | undefined;
+    try {
+      const k = c.publicKey;
+      const d = k.asymmetricKeyDetails;
+      publicKey = `${k.asymmetricKeyType ?? 'unknown'}${d?.modulusLength ? ` ${d.modulusLength}` : d?.namedCurve ? ` ${d.namedCurve}` : ''}`;
+    } catch {
+      publicKey = undefined;
+    }
+    return {
+      subject,
+      issuer,
+      commonName: cn,
+      subjectAltNames: sans,
+      validFrom: isoDate(c.validFrom),
+      validTo: isoDate(c.validTo),
+      serialNumber: c.serialNumber,
+      fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+      fingerprintSha1: createHash('sha1').update(der).digest('hex'),
+      selfSigned,
+      publicKey,
+    };
+  } catch {
+    return undefined;
+  }
+}

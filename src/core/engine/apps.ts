@@ -1,0 +1,754 @@
+// Application analyzers (Suricata-style, one per protocol): each takes the
+// in-order bytes of a flow (TCP) or a datagram (UDP) from the engine, runs the
+// pure decoder and turns the result into events. The registries at the end
+// pick an analyzer by content first (TLS, HTTP, SSH, MQTT look unmistakable)
+// and by port second.
+import { concatBytes, indexOfHeaderEnd, latin1, u16 } from '../decode/bytes.js';
+import { decodeDns, type DnsMessage, type DnsRecord } from '../decode/dns.js';
+import { decodeDhcp, DHCP_MESSAGE_TYPES, type Dhcp } from '../decode/dhcp.js';
+import { decodeHttpHead, header, looksLikeHttpStart, HTTP_MAX_HEAD, type HttpHead } from '../decode/http.js';
+import { decodeSsdp } from '../decode/ssdp.js';
+import { decodePortMap } from '../decode/natpmp.js';
+import { decodeMqttConnack, decodeMqttConnect, mqttVarint } from '../decode/mqtt.js';
+import { FtpLogin, TelnetLogin, type LoginStep } from '../decode/login.js';
+import { decodeSoapCall } from '../decode/soap.js';
+import { TlsRecordStream, decodeCertificateList, decodeClientHello, decodeServerHello, tlsVersionName, type ClientHello } from '../decode/tls.js';
+import { ja3, ja3s, ja4 } from '../decode/tls-fingerprint.js';
+import { cipherName } from '../decode/tls-ciphers.js';
+import { summarizeCertificate } from '../decode/x509.js';
+import type { Flow } from '../flows/flow-table.js';
+import type {
+  DnsAnswer,
+  Endpoint,
+  EngineEvent,
+  EventBase,
+  EventKind,
+  HttpAuth,
+  LoginEvent,
+  TlsCertificateInfo,
+} from './events.js';
+
+/** What analyzers may ask of the engine. */
+export interface AppHost {
+  wants(kind: EventKind): boolean;
+  emit(e: EngineEvent): void;
+  base(flow: Flow): EventBase;
+  client(flow: Flow): Endpoint;
+  server(flow: Flow): Endpoint;
+  /** A DNS message crossed the flow: learn names for correlation. */
+  dnsSeen(flow: Flow, m: DnsMessage): void;
+  dhcpSeen(flow: Flow, d: Dhcp, ts: number): void;
+  mdnsSeen(flow: Flow, m: DnsMessage): void;
+  /** A name for the server side from the protocol itself (SNI, Host). */
+  nameHint(flow: Flow, name: string): void;
+  readonly ts: number;
+  readonly frame: number;
+}
+
+export interface FlowAnalyzer {
+  /** True when the analyzer needs no more bytes (the engine stops reassembling). */
+  done: boolean;
+  data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void;
+  /** The flow ended: flush anything pending. */
+  close?(host: AppHost, flow: Flow): void;
+}
+
+const BODY_PREFIX = 256;
+const SOAP_BODY = 32 * 1024;
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+// ---------------------------------------------------------------------------
+// DNS / mDNS
+
+const answers = (rs: DnsRecord[]): DnsAnswer[] => rs.map((r) => ({ name: r.name, type: r.type, typeName: r.typeName, ttl: r.ttl, data: r.data, rdLength: r.rdLength }));
+
+function dnsFields(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 'tcp') {
+  return {
+    id: m.id,
+    response: m.response,
+    opcode: m.opcode,
+    rcode: m.rcode,
+    questions: m.questions.map((q) => ({ name: q.name, type: q.type, typeName: q.typeName, class: q.class })),
+    answers: answers(m.answers),
+    additional: answers([...m.authority, ...m.additional]),
+    size: m.size,
+    transport,
+    client: host.client(flow),
+    server: host.server(flow),
+    flowId: flow.id,
+    partial: m.partial,
+  };
+}
+
+function emitDns(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 'tcp', pending: Map<number, number> | undefined): void {
+  host.dnsSeen(flow, m);
+  if (!host.wants('dns')) return;
+  let queryTs: number | undefined;
+  if (pending) {
+    if (!m.response) {
+      if (pending.size < 1024) pending.set(m.id, host.ts);
+    } else {
+      queryTs = pending.get(m.id);
+      pending.delete(m.id);
+    }
+  }
+  host.emit({ kind: 'dns', ...host.base(flow), ...dnsFields(host, flow, m, transport), queryTs });
+}
+
+class UdpDns implements FlowAnalyzer {
+  done = false;
+  private pending = new Map<number, number>();
+  data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    const r = decodeDns(b, o, end);
+    if (!r.ok) {
+      if (host.wants('anomaly')) host.emit({ kind: 'anomaly', ...host.base(flow), layer: 'dns', reason: r.reason, flowId: flow.id });
+      return;
+    }
+    emitDns(host, flow, r.value, 'udp', this.pending);
+  }
+}
+
+/** DNS over TCP (RFC 1035 §4.2.2, RFC 7766): 2-byte length prefix per message. */
+class TcpDns implements FlowAnalyzer {
+  done = false;
+  private buf: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
+  private count = 0;
+  data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    const i = toServer ? 0 : 1;
+    let d = this.buf[i].length > 0 ? concatBytes(this.buf[i], b.subarray(o, end)) : b.subarray(o, end);
+    let p = 0;
+    while (p + 2 <= d.length) {
+      const len = u16(d, p);
+      if (p + 2 + len > d.length) break;
+      const r = decodeDns(d, p + 2, p + 2 + len);
+      if (r.ok) emitDns(host, flow, r.value, 'tcp', undefined);
+      p += 2 + len;
+      if (++this.count >= 256) {
+        this.done = true;
+        return;
+      }
+    }
+    d = d.subarray(p);
+    if (d.length > 70000) this.done = true;
+    this.buf[i] = d.length > 0 ? d.slice() : EMPTY;
+  }
+}
+
+class Mdns implements FlowAnalyzer {
+  done = false;
+  data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    const r = decodeDns(b, o, end);
+    if (!r.ok) return;
+    const m = r.value;
+    host.mdnsSeen(flow, m);
+    if (!host.wants('mdns')) return;
+    const all = [...m.answers, ...m.authority, ...m.additional];
+    const services = new Set<string>();
+    const hostnames = new Set<string>();
+    for (const rr of all) {
+      if (rr.type === 12 && /\._(?:tcp|udp)\.local$/i.test(rr.name)) services.add(rr.data);
+      if ((rr.type === 1 || rr.type === 28) && rr.name) hostnames.add(rr.name);
+    }
+    host.emit({ kind: 'mdns', ...host.base(flow), ...dnsFields(host, flow, m, 'udp'), services: [...services], hostnames: [...hostnames] });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// DHCP, SSDP, NAT-PMP/PCP
+
+class DhcpApp implements FlowAnalyzer {
+  done = false;
+  data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    const r = decodeDhcp(b, o, end);
+    if (!r.ok) return;
+    const d = r.value;
+    host.dhcpSeen(flow, d, host.ts);
+    if (!host.wants('dhcp')) return;
+    const base = host.base(flow);
+    host.emit({
+      kind: 'dhcp',
+      ...base,
+      op: d.op,
+      messageType: d.messageType,
+      messageTypeName: d.messageType !== undefined ? DHCP_MESSAGE_TYPES[d.messageType] ?? `TYPE${d.messageType}` : undefined,
+      xid: d.xid,
+      clientMac: d.clientMac,
+      ciaddr: d.ciaddr,
+      yiaddr: d.yiaddr,
+      requestedIp: d.requestedIp,
+      hostname: d.hostname,
+      paramRequestList: d.paramRequestList,
+      vendorClass: d.vendorClass,
+      clientId: d.clientId,
+      fqdn: d.fqdn,
+      serverId: d.serverId,
+      options: d.options,
+    });
+  }
+}
+
+class SsdpApp implements FlowAnalyzer {
+  done = false;
+  data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    if (!host.wants('ssdp')) return;
+    const r = decodeSsdp(b, o, end);
+    if (!r.ok) return;
+    const s = r.value;
+    const c = host.client(flow);
+    const sv = host.server(flow);
+    host.emit({
+      kind: 'ssdp',
+      ...host.base(flow),
+      client: toServer ? c : sv,
+      server: toServer ? sv : c,
+      method: s.method,
+      target: s.target,
+      nts: s.nts,
+      usn: s.usn,
+      location: s.location,
+      serverHeader: s.server,
+      userAgent: s.userAgent,
+      igd: s.igd,
+      headers: s.headers,
+    });
+  }
+}
+
+class PortMapApp implements FlowAnalyzer {
+  done = false;
+  data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    if (!host.wants('natpmp')) return;
+    const r = decodePortMap(b, o, end);
+    if (!r.ok) return;
+    host.emit({ kind: 'natpmp', ...host.base(flow), client: host.client(flow), server: host.server(flow), ...r.value });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/1.x (+ UPnP SOAP control)
+
+interface PendingMsg {
+  head: HttpHead;
+  frame: number;
+  ts: number;
+  body: Uint8Array[];
+  bodyLen: number;
+  want: number;
+  /** For a response: the request it answers. */
+  request?: { method: string; path: string; host?: string; frame: number };
+  /** Unknown body length: after the prefix, look for the next message start. */
+  resyncAfter?: boolean;
+}
+
+interface HttpDir {
+  mode: 'head' | 'body' | 'resync';
+  headBuf: Uint8Array;
+  bodyLeft: number;
+  pending: PendingMsg | undefined;
+}
+
+function contentLength(h: HttpHead): number | undefined {
+  const v = header(h, 'content-length');
+  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+function parseAuth(v: string | undefined): HttpAuth | undefined {
+  if (!v) return undefined;
+  const sp = v.indexOf(' ');
+  const scheme = sp < 0 ? v : v.slice(0, sp);
+  const rest = sp < 0 ? '' : v.slice(sp + 1).trim();
+  const auth: HttpAuth = { scheme, cleartextPassword: false };
+  if (/^basic$/i.test(scheme)) {
+    const dec = Buffer.from(rest, 'base64').toString('latin1');
+    const c = dec.indexOf(':');
+    auth.username = (c < 0 ? dec : dec.slice(0, c)).slice(0, 128);
+    auth.cleartextPassword = c >= 0;
+  } else if (/^digest$/i.test(scheme)) {
+    const m = /username="([^"]{0,128})"/i.exec(rest);
+    if (m) auth.username = m[1];
+  }
+  return auth;
+}
+
+class HttpApp implements FlowAnalyzer {
+  done = false;
+  private dirs: [HttpDir, HttpDir] = [
+    { mode: 'head', headBuf: EMPTY, bodyLeft: 0, pending: undefined },
+    { mode: 'head', headBuf: EMPTY, bodyLeft: 0, pending: undefined },
+  ];
+  private requests: Array<{ method: string; path: string; host?: string; frame: number }> = [];
+  private messages = 0;
+
+  data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    const d = this.dirs[toServer ? 0 : 1];
+    let p = o;
+    let guard = 0;
+    while (p < end && guard++ < 64) {
+      if (d.mode === 'resync') {
+        if (!looksLikeHttpStart(b, p, end)) return;
+        d.mode = 'head';
+      }
+      if (d.mode === 'body') {
+        const take = Math.min(d.bodyLeft, end - p);
+        this.collect(host, flow, toServer, d, b, p, p + take);
+        p += take;
+        d.bodyLeft -= take;
+        if (d.bodyLeft === 0) {
+          this.flush(host, flow, toServer, d);
+          d.mode = 'head';
+        }
+        continue;
+      }
+      // head mode
+      let buf: Uint8Array;
+      let start: number;
+      let stop: number;
+      if (d.headBuf.length > 0) {
+        buf = concatBytes(d.headBuf, b.subarray(p, end));
+        start = 0;
+        stop = buf.length;
+      } else {
+        if (!looksLikeHttpStart(b, p, end) && !(end - p < 8)) {
+          d.mode = 'resync';
+          return;
+        }
+        buf = b;
+        start = p;
+        stop = end;
+      }
+      const he = indexOfHeaderEnd(buf, start, stop);
+      if (he < 0) {
+        if (stop - start > HTTP_MAX_HEAD) {
+          d.headBuf = EMPTY;
+          d.mode = 'resync';
+          return;
+        }
+        d.headBuf = buf.slice(start, stop);
+        return;
+      }
+      const consumedFromThis = he + 4 - start - d.headBuf.length;
+      d.headBuf = EMPTY;
+      const r = decodeHttpHead(buf, start, he);
+      p += consumedFromThis;
+      if (!r.ok) {
+        d.mode = 'resync';
+        continue;
+      }
+      this.flush(host, flow, toServer, d);
+      this.startMessage(host, flow, toServer, d, r.value);
+      if (++this.messages > 10_000) {
+        this.done = true;
+        return;
+      }
+    }
+  }
+
+  private startMessage(host: AppHost, flow: Flow, toServer: boolean, d: HttpDir, h: HttpHead): void {
+    const cl = contentLength(h);
+    let bodyLen: number | undefined;
+    let request: PendingMsg['request'];
+    if (h.kind === 'request') {
+      const hostHdr = header(h, 'host');
+      if (hostHdr && flow.serverName === undefined) host.nameHint(flow, hostHdr.replace(/:\d+$/, ''));
+      if (this.requests.length < 64) this.requests.push({ method: h.method, path: h.target, host: hostHdr, frame: host.frame });
+      bodyLen = cl ?? (/chunked/i.test(header(h, 'transfer-encoding') ?? '') ? undefined : 0);
+    } else {
+      const req = this.requests[0];
+      request = req;
+      if (h.status >= 200 || h.status < 100) this.requests.shift();
+      if (req?.method === 'HEAD' || h.status === 204 || h.status === 304 || (h.status >= 100 && h.status < 200)) bodyLen = 0;
+      else bodyLen = cl;
+    }
+    const soap = h.kind === 'request' && h.method === 'POST' && (header(h, 'soapaction') !== undefined || /xml/i.test(header(h, 'content-type') ?? ''));
+    d.pending = { head: h, frame: host.frame, ts: host.ts, body: [], bodyLen: 0, want: soap ? SOAP_BODY : BODY_PREFIX, request };
+    if (bodyLen === 0) {
+      this.flush(host, flow, toServer, d);
+      d.mode = 'head';
+    } else if (bodyLen === undefined) {
+      // unknown length (chunked or close-delimited): collect the prefix, then look for the next message start
+      d.mode = 'body';
+      d.bodyLeft = d.pending.want;
+      d.pending.resyncAfter = true;
+    } else {
+      d.bodyLeft = bodyLen;
+      d.mode = 'body';
+    }
+  }
+
+  private collect(host: AppHost, flow: Flow, toServer: boolean, d: HttpDir, b: Uint8Array, o: number, end: number): void {
+    const m = d.pending;
+    if (!m || m.bodyLen >= m.want) return;
+    const n = Math.min(end - o, m.want - m.bodyLen);
+    if (n <= 0) return;
+    m.body.push(b.slice(o, o + n));
+    m.bodyLen += n;
+    if (m.bodyLen >= m.want) {
+      const resync = m.resyncAfter;
+      this.flush(host, flow, toServer, d);
+      if (resync) {
+        d.mode = 'resync';
+        d.bodyLeft = 0;
+      }
+    }
+  }
+
+  private flush(host: AppHost, flow: Flow, _toServer: boolean, d: HttpDir): void {
+    const m = d.pending;
+    if (!m) return;
+    d.pending = undefined;
+    const h = m.head;
+    let body = EMPTY;
+    if (m.body.length === 1) body = m.body[0];
+    else if (m.body.length > 1) {
+      body = new Uint8Array(m.bodyLen);
+      let q = 0;
+      for (const c of m.body) {
+        body.set(c, q);
+        q += c.length;
+      }
+    }
+    const base = { ...host.base(flow), ts: m.ts, frame: m.frame };
+    const prefix = body.length > BODY_PREFIX ? body.slice(0, BODY_PREFIX) : body;
+    if (h.kind === 'request') {
+      if (host.wants('http-request')) {
+        host.emit({
+          kind: 'http-request',
+          ...base,
+          flowId: flow.id,
+          client: host.client(flow),
+          server: host.server(flow),
+          method: h.method,
+          path: h.target,
+          version: h.version,
+          host: header(h, 'host'),
+          userAgent: header(h, 'user-agent'),
+          contentType: header(h, 'content-type'),
+          contentLength: contentLength(h),
+          soapAction: header(h, 'soapaction')?.replace(/^"|"$/g, ''),
+          authorization: parseAuth(header(h, 'authorization')),
+          headerNames: h.headers.map(([k]) => k),
+          bodyPrefix: prefix,
+        });
+      }
+      if (m.want === SOAP_BODY && host.wants('upnp-soap')) {
+        const call = decodeSoapCall(header(h, 'soapaction'), latin1(body, 0, body.length));
+        if (call) {
+          const a = call.args;
+          const num = (v: string | undefined): number | undefined => (v !== undefined && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : undefined);
+          const mapping =
+            call.action === 'AddPortMapping' || call.action === 'DeletePortMapping' || call.action === 'AddAnyPortMapping'
+              ? {
+                  protocol: a.NewProtocol,
+                  externalPort: num(a.NewExternalPort),
+                  internalPort: num(a.NewInternalPort),
+                  internalClient: a.NewInternalClient,
+                  description: a.NewPortMappingDescription,
+                  leaseSeconds: num(a.NewLeaseDuration),
+                  remoteHost: a.NewRemoteHost,
+                  enabled: a.NewEnabled === undefined ? undefined : a.NewEnabled.trim() === '1' || /^true$/i.test(a.NewEnabled.trim()),
+                }
+              : undefined;
+          host.emit({
+            kind: 'upnp-soap',
+            ...base,
+            flowId: flow.id,
+            client: host.client(flow),
+            server: host.server(flow),
+            action: call.action,
+            serviceType: call.serviceType,
+            controlPath: h.target,
+            args: call.args,
+            mapping,
+          });
+        }
+      }
+    } else if (host.wants('http-response')) {
+      const req = m.request;
+      host.emit({
+        kind: 'http-response',
+        ...base,
+        flowId: flow.id,
+        client: host.client(flow),
+        server: host.server(flow),
+        status: h.status,
+        reason: h.reason,
+        version: h.version,
+        contentType: header(h, 'content-type'),
+        contentLength: contentLength(h),
+        serverHeader: header(h, 'server'),
+        authChallenge: header(h, 'www-authenticate')?.split(' ')[0],
+        request: req,
+        bodyPrefix: prefix,
+      });
+    }
+  }
+
+  close(host: AppHost, flow: Flow): void {
+    this.flush(host, flow, true, this.dirs[0]);
+    this.flush(host, flow, false, this.dirs[1]);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+
+class TlsApp implements FlowAnalyzer {
+  done = false;
+  private c: TlsRecordStream;
+  private s: TlsRecordStream;
+  private sni: string | undefined;
+  private tls13 = false;
+  private seen = 0;
+
+  constructor(private readonly host: AppHost, private readonly flow: Flow) {
+    this.c = new TlsRecordStream({
+      handshake: (type, b, o, end, rv) => this.handshake(true, type, b, o, end, rv),
+      alert: (level, desc) => this.alert(false, level, desc),
+    });
+    this.s = new TlsRecordStream({
+      handshake: (type, b, o, end, rv) => this.handshake(false, type, b, o, end, rv),
+      alert: (level, desc) => this.alert(true, level, desc),
+    });
+  }
+
+  data(_host: AppHost, _flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    this.seen += end - o;
+    (toServer ? this.c : this.s).push(b, o, end);
+    if ((this.c.done && this.s.done) || this.seen > 512 * 1024) this.done = true;
+  }
+
+  private alert(fromServer: boolean, level: number | undefined, description: number | undefined): void {
+    const host = this.host;
+    if (level === undefined || !host.wants('tls-alert')) return;
+    host.emit({ kind: 'tls-alert', ...host.base(this.flow), flowId: this.flow.id, client: host.client(this.flow), server: host.server(this.flow), fromServer, level, description });
+  }
+
+  private handshake(fromClient: boolean, type: number, b: Uint8Array, o: number, end: number, rv: number): void {
+    const host = this.host;
+    const flow = this.flow;
+    if (fromClient && type === 1) {
+      const r = decodeClientHello(b, o, end, rv);
+      if (!r.ok) return;
+      const ch: ClientHello = r.value;
+      this.sni = ch.sni;
+      if (ch.sni) host.nameHint(flow, ch.sni);
+      if (!host.wants('tls-client-hello')) return;
+      const j3 = ja3(ch);
+      const versions = ch.supportedVersions.length > 0 ? ch.supportedVersions : [ch.helloVersion];
+      host.emit({
+        kind: 'tls-client-hello',
+        ...host.base(flow),
+        flowId: flow.id,
+        client: host.client(flow),
+        server: host.server(flow),
+        recordVersion: ch.recordVersion,
+        helloVersion: ch.helloVersion,
+        supportedVersions: ch.supportedVersions,
+        maxVersion: tlsVersionName(Math.max(...versions)),
+        sni: ch.sni,
+        alpn: ch.alpn,
+        ciphers: ch.ciphers,
+        extensions: ch.extensions,
+        groups: ch.groups,
+        pointFormats: ch.pointFormats,
+        signatureAlgorithms: ch.signatureAlgorithms,
+        ja3: j3.text,
+        ja3Hash: j3.hash,
+        ja4: ja4(ch),
+      });
+    } else if (!fromClient && type === 2) {
+      const r = decodeServerHello(b, o, end, rv);
+      if (!r.ok) return;
+      const sh = r.value;
+      if (sh.version === 0x0304) {
+        // TLS 1.3 (RFC 8446 §2): everything after the ServerHello is encrypted
+        this.tls13 = true;
+        this.s.stop();
+        this.c.stop();
+      }
+      if (!host.wants('tls-server-hello')) return;
+      const j = ja3s(sh);
+      host.emit({
+        kind: 'tls-server-hello',
+        ...host.base(flow),
+        flowId: flow.id,
+        client: host.client(flow),
+        server: host.server(flow),
+        recordVersion: sh.recordVersion,
+        helloVersion: sh.helloVersion,
+        version: sh.version,
+        versionName: tlsVersionName(sh.version),
+        cipher: sh.cipher,
+        cipherName: cipherName(sh.cipher),
+        alpn: sh.alpn,
+        extensions: sh.extensions,
+        ja3s: j.text,
+        ja3sHash: j.hash,
+      });
+    } else if (!fromClient && type === 11) {
+      if (!host.wants('tls-certificate')) return;
+      const r = decodeCertificateList(b, o, end, this.tls13);
+      if (!r.ok) return;
+      const chain: TlsCertificateInfo[] = [];
+      let unparsed = 0;
+      for (const der of r.value) {
+        const c = summarizeCertificate(der);
+        if (c) chain.push(c);
+        else unparsed++;
+      }
+      const leaf = chain[0];
+      const t = host.ts * 1000;
+      host.emit({
+        kind: 'tls-certificate',
+        ...host.base(flow),
+        flowId: flow.id,
+        client: host.client(flow),
+        server: host.server(flow),
+        sni: this.sni,
+        chain,
+        unparsed,
+        expiredAtCapture: leaf !== undefined && Date.parse(leaf.validTo) < t,
+        notYetValidAtCapture: leaf !== undefined && Date.parse(leaf.validFrom) > t,
+      });
+    } else if (!fromClient && type === 14) {
+      this.s.stop();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// MQTT
+
+class MqttApp implements FlowAnalyzer {
+  done = false;
+  private buf: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
+  private got: [boolean, boolean] = [false, false];
+
+  data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    const i = toServer ? 0 : 1;
+    if (this.got[i]) return;
+    const d = this.buf[i].length > 0 ? concatBytes(this.buf[i], b.subarray(o, end)) : b.subarray(o, end);
+    const rl = mqttVarint(d, 1, d.length);
+    if (!rl) {
+      if (d.length >= 5) this.got[i] = true;
+      else this.buf[i] = d.slice();
+      this.check();
+      return;
+    }
+    const total = 1 + rl[1] + rl[0];
+    if (d.length < total && total < 65536) {
+      this.buf[i] = d.slice();
+      return;
+    }
+    this.got[i] = true;
+    this.buf[i] = EMPTY;
+    if (toServer) {
+      const r = decodeMqttConnect(d, 0, d.length);
+      if (r.ok && host.wants('mqtt-connect')) {
+        host.emit({ kind: 'mqtt-connect', ...host.base(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), ...r.value });
+      }
+    } else {
+      const r = decodeMqttConnack(d, 0, d.length);
+      if (r.ok && host.wants('mqtt-connack')) {
+        host.emit({ kind: 'mqtt-connack', ...host.base(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), returnCode: r.value.returnCode, accepted: r.value.returnCode === 0 });
+      }
+    }
+    this.check();
+  }
+
+  private check(): void {
+    if (this.got[0] && this.got[1]) this.done = true;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// telnet / FTP logins
+
+const LOGIN_CAP = 256 * 1024;
+
+class LoginApp implements FlowAnalyzer {
+  done = false;
+  private sm: TelnetLogin | FtpLogin;
+  constructor(private readonly service: LoginEvent['service']) {
+    this.sm = service === 'telnet' ? new TelnetLogin() : new FtpLogin();
+  }
+  data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    const steps: LoginStep[] = toServer ? this.sm.fromClient(b, o, end) : this.sm.fromServer(b, o, end);
+    if (this.sm.done || this.sm.seen > LOGIN_CAP) this.done = true;
+    if (steps.length === 0 || !host.wants('login')) return;
+    for (const s of steps) {
+      host.emit({
+        kind: 'login',
+        ...host.base(flow),
+        service: this.service,
+        flowId: flow.id,
+        client: host.client(flow),
+        server: host.server(flow),
+        step: s.step,
+        username: s.username,
+        passwordInClear: s.step === 'attempt',
+        attempt: s.attempt,
+        serverText: s.serverText,
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// registries
+
+/** Shared, stateless analyzers for UDP services, keyed by port. */
+const udpDhcp = new DhcpApp();
+const udpSsdp = new SsdpApp();
+const udpPortMap = new PortMapApp();
+const udpMdns = new Mdns();
+
+export const UDP_APPS = new Map<number, [string, () => FlowAnalyzer]>([
+  [53, ['dns', () => new UdpDns()]],
+  [5353, ['mdns', () => udpMdns]],
+  [5355, ['llmnr', () => new UdpDns()]],
+  [67, ['dhcp', () => udpDhcp]],
+  [68, ['dhcp', () => udpDhcp]],
+  [1900, ['ssdp', () => udpSsdp]],
+  [5351, ['natpmp', () => udpPortMap]],
+  [5350, ['natpmp', () => udpPortMap]],
+]);
+
+export const TCP_APPS = new Map<number, [string, (host: AppHost, flow: Flow) => FlowAnalyzer]>([
+  [80, ['http', () => new HttpApp()]],
+  [8080, ['http', () => new HttpApp()]],
+  [8000, ['http', () => new HttpApp()]],
+  [8008, ['http', () => new HttpApp()]],
+  [8081, ['http', () => new HttpApp()]],
+  [5000, ['http', () => new HttpApp()]],
+  [49152, ['http', () => new HttpApp()]],
+  [443, ['tls', (h, f) => new TlsApp(h, f)]],
+  [8443, ['tls', (h, f) => new TlsApp(h, f)]],
+  [8883, ['tls', (h, f) => new TlsApp(h, f)]],
+  [1883, ['mqtt', () => new MqttApp()]],
+  [23, ['telnet', () => new LoginApp('telnet')]],
+  [2323, ['telnet', () => new LoginApp('telnet')]],
+  [21, ['ftp', () => new LoginApp('ftp')]],
+  [53, ['dns', () => new TcpDns()]],
+]);
+
+/** Recognise a TCP application from the first payload bytes of either side. */
+export function sniffTcp(b: Uint8Array, o: number, end: number, host: AppHost, flow: Flow): [string, FlowAnalyzer | null] | undefined {
+  const n = end - o;
+  if (n >= 3 && b[o] === 0x16 && b[o + 1] === 3 && b[o + 2] <= 4) return ['tls', new TlsApp(host, flow)];
+  if (looksLikeHttpStart(b, o, end)) {
+    // RTSP shares the syntax; keep the app name honest
+    const rtsp = b[o] === 0x52 && b[o + 1] === 0x54 && b[o + 2] === 0x53 && b[o + 3] === 0x50;
+    return [rtsp ? 'rtsp' : 'http', new HttpApp()];
+  }
+  if (n >= 4 && b[o] === 0x53 && b[o + 1] === 0x53 && b[o + 2] === 0x48 && b[o + 3] === 0x2d) return ['ssh', null];
+  if (n >= 8 && b[o] === 0x10) {
+    const rl = mqttVarint(b, o + 1, end);
+    if (rl) {
+      const p = o + 1 + rl[1];
+      if (p + 6 <= end && b[p] === 0 && (b[p + 1] === 4 || b[p + 1] === 6) && b[p + 2] === 0x4d && b[p + 3] === 0x51) return ['mqtt', new MqttApp()];
+    }
+  }
+  return undefined;
+}

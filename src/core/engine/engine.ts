@@ -1,0 +1,790 @@
+// The traffic engine: packet records in (from a file reader or a live
+// capture), decoded layers → flow table → application analyzers → typed
+// events out to the detectors, and at the end the per-device summary with
+// destinations by name plus the detectors' findings. Pure: the adapters do
+// the reading; this only sees bytes.
+//
+// Hot path (every packet): one reused PacketView, numeric flow lookup,
+// counters updated in place. Strings and event objects are made once per flow
+// or only for the event kinds some detector asked for.
+import { ipv4Text, ipv6At, macAt } from '../decode/bytes.js';
+import { decodeArp } from '../decode/arp.js';
+import { PacketView } from '../decode/packet-view.js';
+import { decodeLayers, ETHERTYPE_ARP } from '../decode/registry.js';
+import type { PacketRecordSink } from '../decode/capture-format.js';
+import type { DnsMessage } from '../decode/dns.js';
+import type { Dhcp } from '../decode/dhcp.js';
+import { Flow, FlowTable } from '../flows/flow-table.js';
+import { DeviceTable, type DeviceRec } from '../flows/devices.js';
+import { DnsNames } from '../flows/dns-names.js';
+import { isLocalAddress, isLocalUnicast4, isLocalUnicast6, isMulticast6, isMulticastOrBroadcast4 } from '../flows/local.js';
+import { sortFindings, type Finding } from '../model/finding.js';
+import { sniffTcp, TCP_APPS, UDP_APPS, type AppHost, type FlowAnalyzer } from './apps.js';
+import type {
+  AnalyzeDevice,
+  AnalyzeResult,
+  Detector,
+  DetectorContext,
+  DeviceRef,
+  Endpoint,
+  EngineEvent,
+  EventBase,
+  EventKind,
+  FlowCloseReason,
+  FlowInfo,
+  PacketEvent,
+  TcpState,
+  TransportProto,
+} from './events.js';
+
+export interface EngineOptions {
+  detectors?: Detector[];
+  /** Called when a detector throws (it is then disabled) or something else worth a line on stderr. */
+  onWarning?: (message: string) => void;
+  /** Idle timeouts in seconds of capture time. */
+  idleTcp?: number;
+  idleUdp?: number;
+  idleOther?: number;
+}
+
+const SWEEP_EVERY = 1 << 15;
+/** Out-of-order TCP segments held per direction while waiting for a gap to fill. */
+const MAX_OOO = 16;
+
+const protoName = (p: number): TransportProto => (p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : 'other');
+
+/** Ports that say "server" when a flow is first seen mid-conversation (DHCP 67→68 replies, DNS responses...). */
+const SERVER_PORTS = new Set([21, 22, 23, 25, 53, 67, 69, 80, 110, 123, 137, 138, 143, 161, 443, 514, 554, 1883, 1900, 2323, 5351, 8080, 8443, 8883]);
+const isServicePort = (p: number): boolean => SERVER_PORTS.has(p) || (p >= 0 && p < 1024);
+/** The sender is the server when its port is a service port and the receiver's is not (or is the DHCP client port). */
+const senderLooksLikeServer = (sp: number, dp: number): boolean =>
+  (SERVER_PORTS.has(sp) && !SERVER_PORTS.has(dp)) || (isServicePort(sp) && !isServicePort(dp));
+
+export class TrafficEngine implements PacketRecordSink, AppHost {
+  private readonly pv = new PacketView();
+  private readonly flows = new FlowTable();
+  private readonly devices = new DeviceTable();
+  private readonly names = new DnsNames();
+  private readonly detectors: Detector[];
+  private readonly byKind = new Map<EventKind, Detector[]>();
+  private readonly want = new Set<EventKind>();
+  private readonly onWarning: (m: string) => void;
+  private readonly idleTcp: number;
+  private readonly idleUdp: number;
+  private readonly idleOther: number;
+  private readonly ctx: DetectorContext;
+  private readonly packetEvent: PacketEvent;
+
+  private input = '';
+  private inputs: string[] = [];
+  private errors: NonNullable<AnalyzeResult['summary']['errors']> = [];
+  private flowSeq = 0;
+  private sinceSweep = 0;
+  private maxTs = 0;
+
+  /** Current packet (for AppHost). */
+  ts = 0;
+  frame = 0;
+  totalPackets = 0;
+  totalBytes = 0;
+  undecoded = 0;
+  firstTs: number | null = null;
+  lastTs: number | null = null;
+  flowCount = 0;
+  dropped: number | undefined;
+
+  constructor(opts: EngineOptions = {}) {
+    this.detectors = opts.detectors ?? [];
+    this.onWarning = opts.onWarning ?? (() => undefined);
+    this.idleTcp = opts.idleTcp ?? 3600;
+    this.idleUdp = opts.idleUdp ?? 180;
+    this.idleOther = opts.idleOther ?? 60;
+    for (const d of this.detectors) {
+      const kinds = d.wants ?? (['packet', 'flow-open', 'flow-state', 'flow-close', 'arp', 'dns', 'mdns', 'dhcp', 'http-request', 'http-response', 'tls-client-hello', 'tls-server-hello', 'tls-certificate', 'tls-alert', 'ssdp', 'natpmp', 'upnp-soap', 'mqtt-connect', 'mqtt-connack', 'login', 'anomaly'] as EventKind[]);
+      for (const k of kinds) {
+        this.want.add(k);
+        const list = this.byKind.get(k) ?? [];
+        list.push(d);
+        this.byKind.set(k, list);
+      }
+    }
+    this.ctx = {
+      nameFor: (device, ip) => this.names.nameFor(device ? this.devices.lookup(device)?.key : undefined, ip),
+      deviceFor: (ref) => this.devices.lookup(ref)?.info(),
+      devices: () => this.devices.list().map((d) => d.info()),
+      isLocal: (ip) => isLocalAddress(ip),
+      now: () => this.maxTs,
+    };
+    this.packetEvent = { kind: 'packet', ts: 0, frame: 0, file: '', capLen: 0, wireLen: 0, payloadLen: 0 };
+  }
+
+  // -------------------------------------------------------------------------
+  // inputs
+
+  beginInput(label: string): void {
+    this.input = label;
+    this.inputs.push(label);
+    this.frame = 0;
+  }
+
+  /** The input ended (cleanly or not): close its flows (flows never span inputs). */
+  endInput(error?: { code: string; message: string; offset?: number }): void {
+    if (error) this.errors.push({ input: this.input, ...error });
+    for (const f of this.flows.live) this.retire(f, 'end');
+    this.flows.clear();
+  }
+
+  setDropped(n: number): void {
+    this.dropped = n;
+  }
+
+  // -------------------------------------------------------------------------
+  // AppHost
+
+  wants(kind: EventKind): boolean {
+    return this.want.has(kind);
+  }
+
+  emit(e: EngineEvent): void {
+    const list = this.byKind.get(e.kind);
+    if (!list) return;
+    for (const d of list) {
+      try {
+        d.onEvent(e, this.ctx);
+      } catch (err) {
+        this.disable(d, err);
+      }
+    }
+  }
+
+  base(flow: Flow): EventBase {
+    const b: EventBase = { ts: this.ts, frame: this.frame, file: this.input };
+    if (flow.device) b.device = this.deviceRefFor(flow);
+    return b;
+  }
+
+  private refCache = new WeakMap<Flow, DeviceRef>();
+  private deviceRefFor(flow: Flow): DeviceRef | undefined {
+    const d = flow.device;
+    if (!d) return undefined;
+    let r = this.refCache.get(flow);
+    if (!r) {
+      const ip = d === this.devices.byAddress(flow.clientIp) ? flow.clientIp : d === this.devices.byAddress(flow.serverIp) ? flow.serverIp : undefined;
+      r = d.ref(ip);
+      this.refCache.set(flow, r);
+    }
+    return r;
+  }
+
+  client(flow: Flow): Endpoint {
+    const e: Endpoint = { ip: flow.clientIp, local: flow.clientLocal };
+    if (flow.clientMac !== undefined) e.mac = flow.clientMac;
+    if (flow.clientPort >= 0) e.port = flow.clientPort;
+    return e;
+  }
+
+  server(flow: Flow): Endpoint {
+    const e: Endpoint = { ip: flow.serverIp, local: flow.serverLocal };
+    if (flow.serverMac !== undefined) e.mac = flow.serverMac;
+    if (flow.serverPort >= 0) e.port = flow.serverPort;
+    return e;
+  }
+
+  dnsSeen(flow: Flow, m: DnsMessage): void {
+    if (!m.response || m.rcode !== 0 || m.questions.length === 0) return;
+    const qname = m.questions[0].name.toLowerCase();
+    // the asker is the side the response goes to: the flow's client for ordinary DNS
+    const asker = flow.clientLocal ? this.devices.byAddress(flow.clientIp) ?? flow.device : flow.device;
+    for (const a of m.answers) {
+      if (a.type === 1 || a.type === 28) this.names.learn(asker?.key, a.data, qname);
+    }
+  }
+
+  dhcpSeen(_flow: Flow, d: Dhcp, ts: number): void {
+    if (d.clientMac.length !== 17) return;
+    const dev = this.devices.observe(d.clientMac, undefined, ts);
+    if (!dev) return;
+    if (d.op === 1) {
+      if (d.hostname) dev.hostname = d.hostname;
+      else if (d.fqdn && !dev.hostname) dev.hostname = d.fqdn;
+      if (d.vendorClass) dev.vendorClass = d.vendorClass;
+      if (d.paramRequestList) dev.dhcpParams = d.paramRequestList;
+    } else if (d.messageType === 5 && d.yiaddr !== '0.0.0.0' && isLocalAddress(d.yiaddr)) {
+      // DHCPACK: the server gives this MAC its address (RFC 2131 §3.1)
+      this.devices.observe(d.clientMac, d.yiaddr, ts);
+    }
+  }
+
+  mdnsSeen(flow: Flow, m: DnsMessage): void {
+    if (!m.response) return;
+    const sender = this.devices.byAddress(flow.clientIp);
+    if (!sender || sender.hostname) return;
+    for (const rr of m.answers) {
+      if ((rr.type === 1 || rr.type === 28) && rr.data === flow.clientIp && rr.name.endsWith('.local')) {
+        sender.hostname = rr.name.slice(0, -'.local'.length);
+        return;
+      }
+    }
+  }
+
+  nameHint(flow: Flow, name: string): void {
+    if (flow.serverName === undefined && name.length > 0 && name.length < 256) flow.serverName = name.toLowerCase();
+  }
+
+  // -------------------------------------------------------------------------
+  // the hot path
+
+  onPacket(linktype: number, ts: number, buf: Uint8Array, off: number, capLen: number, wireLen: number): void {
+    this.frame++;
+    this.totalPackets++;
+    this.totalBytes += wireLen;
+    this.ts = ts;
+    if (ts > this.maxTs) this.maxTs = ts;
+    if (ts > 0) {
+      if (this.firstTs === null || ts < this.firstTs) this.firstTs = ts;
+      if (this.lastTs === null || ts > this.lastTs) this.lastTs = ts;
+    }
+    const pv = this.pv;
+    pv.reset(buf, off, capLen, wireLen, linktype, ts);
+    decodeLayers(pv);
+    let flow: Flow | undefined;
+    let toServer = true;
+    if (pv.ipVersion !== 0) {
+      flow = this.track(pv);
+      if (flow !== undefined) toServer = this.lastToServer;
+    } else if (pv.ethertype === ETHERTYPE_ARP) {
+      this.arp(pv);
+    } else if (pv.reason !== '') {
+      this.undecoded++;
+    }
+    if (this.want.has('packet')) this.packetOut(pv, flow, toServer);
+    if (++this.sinceSweep >= SWEEP_EVERY) {
+      this.sinceSweep = 0;
+      this.sweep();
+    }
+  }
+
+  private lastToServer = true;
+
+  private track(pv: PacketView): Flow | undefined {
+    const proto = pv.ipProto;
+    const sp = pv.srcPort < 0 ? 0 : pv.srcPort;
+    const dp = pv.dstPort < 0 ? 0 : pv.dstPort;
+    let flow: Flow | undefined;
+    let fromA: boolean;
+    let key6 = '';
+    if (pv.ipVersion === 4) {
+      flow = this.flows.find4(proto, pv.src4, pv.dst4, sp, dp);
+      fromA = this.flows.fromA;
+    } else {
+      const s = ipv6At(pv.buf, pv.src6Off);
+      const d = ipv6At(pv.buf, pv.dst6Off);
+      fromA = s < d || (s === d && sp <= dp);
+      key6 = fromA ? `${proto}|${s}|${sp}|${d}|${dp}` : `${proto}|${d}|${dp}|${s}|${sp}`;
+      flow = this.flows.find6(key6);
+    }
+    const isTcp = proto === 6 && pv.srcPort >= 0;
+    const flags = pv.tcpFlags;
+    // a fresh SYN on a closed flow's tuple is a new connection (port reuse)
+    if (flow !== undefined && flow.closed && isTcp && (flags & 0x12) === 0x02) flow = undefined;
+    let isNew = false;
+    if (flow === undefined) {
+      flow = this.open(pv, proto, sp, dp, fromA, key6);
+      isNew = true;
+    }
+    const toServer = fromA === flow.clientIsA;
+    this.lastToServer = toServer;
+    // learn each side's MAC and device at its first packet
+    if (toServer ? flow.pktC === 0 : flow.pktS === 0) this.firstFromSide(pv, flow, toServer);
+    const ipBytes = pv.ipLen;
+    if (toServer) {
+      flow.pktC++;
+      flow.bytesC += ipBytes;
+      flow.payC += pv.payloadWireLen;
+    } else {
+      flow.pktS++;
+      flow.bytesS += ipBytes;
+      flow.payS += pv.payloadWireLen;
+    }
+    flow.lastTs = pv.ts;
+    flow.lastFrame = this.frame;
+    if (isNew && this.want.has('flow-open')) this.emit({ kind: 'flow-open', ...this.base(flow), flow: this.snapshot(flow) });
+    if (isTcp) this.tcp(pv, flow, toServer, flags);
+    if (flow.analyzer !== null && pv.payloadLen > 0 && !flow.closed) this.app(pv, flow, toServer, isTcp);
+    return flow;
+  }
+
+  private open(pv: PacketView, proto: number, sp: number, dp: number, fromA: boolean, key6: string): Flow {
+    const f = new Flow();
+    f.id = ++this.flowSeq;
+    this.flowCount++;
+    f.proto = proto;
+    f.input = this.input;
+    f.firstTs = pv.ts;
+    f.firstFrame = this.frame;
+    // who is the client: the sender, unless this is a SYN-ACK or (mid-stream) the sender uses a service port and the receiver does not
+    let senderIsClient = true;
+    if (proto === 6 && pv.srcPort >= 0) {
+      const fl = pv.tcpFlags;
+      if ((fl & 0x12) === 0x12) senderIsClient = false;
+      else if ((fl & 0x02) === 0 && senderLooksLikeServer(sp, dp)) senderIsClient = false;
+    } else if (proto === 17 && senderLooksLikeServer(sp, dp)) {
+      senderIsClient = false;
+    }
+    let srcText: string;
+    let dstText: string;
+    let srcLocal: boolean;
+    let dstLocal: boolean;
+    if (pv.ipVersion === 4) {
+      const s = pv.src4;
+      const d = pv.dst4;
+      if (fromA) {
+        f.a4 = s;
+        f.b4 = d;
+        f.pa = sp;
+        f.pb = dp;
+      } else {
+        f.a4 = d;
+        f.b4 = s;
+        f.pa = dp;
+        f.pb = sp;
+      }
+      srcText = ipv4Text(s);
+      dstText = ipv4Text(d);
+      srcLocal = isLocalUnicast4(s) || isMulticastOrBroadcast4(s);
+      dstLocal = isLocalUnicast4(d) || isMulticastOrBroadcast4(d);
+    } else {
+      f.v6 = true;
+      f.key6 = key6;
+      srcText = ipv6At(pv.buf, pv.src6Off);
+      dstText = ipv6At(pv.buf, pv.dst6Off);
+      srcLocal = isLocalUnicast6(pv.buf, pv.src6Off) || isMulticast6(pv.buf, pv.src6Off);
+      dstLocal = isLocalUnicast6(pv.buf, pv.dst6Off) || isMulticast6(pv.buf, pv.dst6Off);
+    }
+    const hasPorts = pv.srcPort >= 0;
+    if (senderIsClient) {
+      f.clientIsA = fromA;
+      f.clientIp = srcText;
+      f.serverIp = dstText;
+      f.clientPort = hasPorts ? sp : -1;
+      f.serverPort = hasPorts ? dp : -1;
+      f.clientLocal = srcLocal;
+      f.serverLocal = dstLocal;
+    } else {
+      f.clientIsA = !fromA;
+      f.clientIp = dstText;
+      f.serverIp = srcText;
+      f.clientPort = hasPorts ? dp : -1;
+      f.serverPort = hasPorts ? sp : -1;
+      f.clientLocal = dstLocal;
+      f.serverLocal = srcLocal;
+    }
+    if (proto === 6 && hasPorts) {
+      const fl = pv.tcpFlags;
+      f.tcpState = (fl & 0x12) === 0x02 ? 'syn' : (fl & 0x12) === 0x12 ? 'syn-ack' : 'midstream';
+    }
+    if (!hasPorts || pv.laterFragment || (proto !== 6 && proto !== 17)) f.analyzer = null;
+    if (pv.ipVersion === 4) this.flows.insert4(f);
+    else this.flows.insert6(f);
+    return f;
+  }
+
+  /** First packet from one side of a flow: its MAC, its device, the flow's attribution and name. */
+  private firstFromSide(pv: PacketView, f: Flow, toServer: boolean): void {
+    const mac = pv.srcMacOff >= 0 ? macAt(pv.buf, pv.srcMacOff) : undefined;
+    const ip = toServer ? f.clientIp : f.serverIp;
+    let unicastLocal: boolean;
+    if (pv.ipVersion === 4) unicastLocal = isLocalUnicast4(pv.src4) && pv.src4 !== 0;
+    else unicastLocal = isLocalUnicast6(pv.buf, pv.src6Off);
+    if (toServer) f.clientMac = mac;
+    else f.serverMac = mac;
+    let dev: DeviceRec | undefined;
+    if (unicastLocal) dev = this.devices.observe(mac, ip, pv.ts);
+    else if (pv.ipVersion === 4 && pv.src4 === 0 && mac !== undefined) dev = this.devices.observe(mac, undefined, pv.ts); // DHCP discover from 0.0.0.0
+    // attribution: the local client, else the local server, else (no LAN side at all) the client
+    if (toServer) {
+      if (dev !== undefined && f.clientLocal) {
+        if (f.device !== undefined && f.device !== dev) f.peerDevice = f.device;
+        f.device = dev;
+      } else if (dev !== undefined && f.device === undefined) f.device = dev;
+    } else if (dev !== undefined && f.serverLocal) {
+      if (f.device === undefined) f.device = dev;
+      else if (f.device !== dev) f.peerDevice = dev;
+    }
+    if (f.device === undefined && !f.clientLocal && !f.serverLocal && toServer) {
+      f.device = this.devices.observe(mac, mac === undefined ? ip : undefined, pv.ts);
+    }
+    if (f.serverName === undefined) {
+      const n = this.names.nameFor(f.device?.key, f.serverIp);
+      if (n !== undefined) f.serverName = n;
+    }
+  }
+
+  private tcp(pv: PacketView, f: Flow, toServer: boolean, flags: number): void {
+    const prev = f.tcpState;
+    let next = prev;
+    const syn = (flags & 0x02) !== 0;
+    const ack = (flags & 0x10) !== 0;
+    const fin = (flags & 0x01) !== 0;
+    const rst = (flags & 0x04) !== 0;
+    if (syn) {
+      if (toServer) f.nextC = (pv.seq + 1) >>> 0;
+      else f.nextS = (pv.seq + 1) >>> 0;
+    }
+    if (rst) {
+      next = prev === 'syn' && !toServer ? 'rejected' : prev === 'syn' || prev === 'syn-ack' ? 'rejected' : 'reset';
+    } else if (syn && ack && !toServer && prev === 'syn') {
+      next = 'syn-ack';
+    } else if (prev === 'syn-ack' && ack && toServer) {
+      next = 'established';
+    } else if (prev === 'midstream' && f.pktC > 0 && f.pktS > 0 && pv.payloadLen > 0) {
+      next = 'established';
+    }
+    if (fin) {
+      if (toServer) f.finC = true;
+      else f.finS = true;
+      next = f.finC && f.finS ? 'closed' : 'closing';
+    }
+    if (next !== prev) {
+      f.tcpState = next;
+      if (this.want.has('flow-state')) this.emit({ kind: 'flow-state', ...this.base(f), flow: this.snapshot(f), previous: prev });
+      if (next === 'closed' || next === 'reset' || next === 'rejected') {
+        f.closed = true;
+        f.closeTs = pv.ts;
+        this.closeOut(f, next === 'closed' ? 'fin' : 'rst');
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // application layer
+
+  private app(pv: PacketView, f: Flow, toServer: boolean, isTcp: boolean): void {
+    const b = pv.buf;
+    const o = pv.payloadOff;
+    const end = o + pv.payloadLen;
+    if (!isTcp) {
+      let an = f.analyzer as FlowAnalyzer | undefined;
+      if (an === undefined) {
+        const e = UDP_APPS.get(f.serverPort) ?? UDP_APPS.get(f.clientPort);
+        if (e === undefined) {
+          f.analyzer = null;
+          return;
+        }
+        f.app = e[0];
+        an = e[1]();
+        f.analyzer = an;
+      }
+      this.safeData(an, f, toServer, b, o, end);
+      if (an.done) f.analyzer = null;
+      return;
+    }
+    if (f.analyzer === undefined) {
+      const side = toServer ? 1 : 2;
+      if ((f.sniffed & side) === 0) {
+        f.sniffed |= side;
+        const s = sniffTcp(b, o, end, this, f);
+        let chosen: [string, FlowAnalyzer | null] | undefined = s;
+        if (chosen === undefined) {
+          const e = TCP_APPS.get(f.serverPort) ?? TCP_APPS.get(f.clientPort);
+          if (e !== undefined) chosen = [e[0], e[1](this, f)];
+        }
+        if (chosen !== undefined) {
+          f.app = chosen[0];
+          f.analyzer = chosen[1];
+          if (chosen[1] === null) return;
+          // the stream starts here for the sniffed side if the handshake was missed
+          if (toServer && f.nextC < 0) f.nextC = pv.seq;
+          if (!toServer && f.nextS < 0) f.nextS = pv.seq;
+        } else if (f.sniffed === 3) {
+          f.analyzer = null;
+          return;
+        } else {
+          return;
+        }
+      } else {
+        return;
+      }
+    }
+    this.reassemble(pv, f, toServer, f.analyzer as FlowAnalyzer);
+  }
+
+  /** Deliver in-order stream bytes to the analyzer, holding a few out-of-order segments. */
+  private reassemble(pv: PacketView, f: Flow, toServer: boolean, an: FlowAnalyzer): void {
+    const b = pv.buf;
+    const len = pv.payloadLen;
+    const seq = pv.seq;
+    let next = toServer ? f.nextC : f.nextS;
+    if (next < 0) next = seq;
+    const delta = (seq - next) | 0;
+    if (delta <= 0) {
+      const skip = -delta;
+      if (skip >= len) return; // retransmission of bytes already delivered
+      this.safeData(an, f, toServer, b, pv.payloadOff + skip, pv.payloadOff + len);
+      next = (next + len - skip) >>> 0;
+      // drain held segments that now fit
+      const q = toServer ? f.oooC : f.oooS;
+      if (q !== undefined && q.length > 0) {
+        q.sort((x, y) => ((x[0] - y[0]) | 0));
+        while (q.length > 0 && !an.done) {
+          const [s, data] = q[0];
+          const d = (s - next) | 0;
+          if (d > 0) break;
+          q.shift();
+          if (-d < data.length) {
+            this.safeData(an, f, toServer, data, -d, data.length);
+            next = (next + data.length + d) >>> 0;
+          }
+        }
+      }
+    } else {
+      // a gap: hold the segment; if too many are held, give up on the gap
+      let q = toServer ? f.oooC : f.oooS;
+      if (q === undefined) {
+        q = [];
+        if (toServer) f.oooC = q;
+        else f.oooS = q;
+      }
+      if (q.length < MAX_OOO) {
+        q.push([seq, b.slice(pv.payloadOff, pv.payloadOff + len)]);
+        return;
+      }
+      q.length = 0;
+      this.safeData(an, f, toServer, b, pv.payloadOff, pv.payloadOff + len);
+      next = (seq + len) >>> 0;
+    }
+    if (toServer) f.nextC = next;
+    else f.nextS = next;
+    if (an.done) {
+      f.analyzer = null;
+      f.oooC = undefined;
+      f.oooS = undefined;
+    }
+  }
+
+  private safeData(an: FlowAnalyzer, f: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    try {
+      an.data(this, f, toServer, b, o, end);
+    } catch (err) {
+      // decoders must not throw; if one does, the flow loses its analyzer, not the run
+      an.done = true;
+      f.analyzer = null;
+      this.onWarning(`analyzer for ${f.app ?? 'flow'} ${f.clientIp}→${f.serverIp} failed at frame ${this.frame}: ${(err as Error).message}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // ARP and per-packet events
+
+  private arp(pv: PacketView): void {
+    const r = decodeArp(pv.buf, pv.l3Off, pv.end);
+    if (!r.ok) return;
+    const a = r.value;
+    let dev: DeviceRec | undefined;
+    const sip = a.senderIp;
+    if (sip !== '0.0.0.0' && isLocalAddress(sip)) dev = this.devices.observe(a.senderMac, sip, pv.ts);
+    else dev = this.devices.observe(a.senderMac, undefined, pv.ts);
+    if (dev) {
+      dev.packets++;
+      dev.bytes += pv.wireLen;
+    }
+    if (!this.want.has('arp')) return;
+    const base: EventBase = { ts: pv.ts, frame: this.frame, file: this.input };
+    if (dev) base.device = dev.ref(sip !== '0.0.0.0' ? sip : undefined);
+    this.emit({ kind: 'arp', ...base, ...a, gratuitous: a.senderIp === a.targetIp });
+  }
+
+  private packetOut(pv: PacketView, flow: Flow | undefined, toServer: boolean): void {
+    const e = this.packetEvent;
+    e.ts = pv.ts;
+    e.frame = this.frame;
+    e.file = this.input;
+    e.device = flow?.device ? this.deviceRefFor(flow) : undefined;
+    e.capLen = pv.capLen;
+    e.wireLen = pv.wireLen;
+    e.srcMac = pv.srcMacOff >= 0 ? (flow ? (toServer ? flow.clientMac : flow.serverMac) ?? macAt(pv.buf, pv.srcMacOff) : macAt(pv.buf, pv.srcMacOff)) : undefined;
+    e.dstMac = pv.dstMacOff >= 0 ? (flow ? (toServer ? flow.serverMac : flow.clientMac) ?? macAt(pv.buf, pv.dstMacOff) : macAt(pv.buf, pv.dstMacOff)) : undefined;
+    e.vlan = pv.vlan >= 0 ? pv.vlan : undefined;
+    e.ethertype = pv.ethertype >= 0 ? pv.ethertype : undefined;
+    e.ipVersion = pv.ipVersion === 4 ? 4 : pv.ipVersion === 6 ? 6 : undefined;
+    e.srcIp = flow ? (toServer ? flow.clientIp : flow.serverIp) : undefined;
+    e.dstIp = flow ? (toServer ? flow.serverIp : flow.clientIp) : undefined;
+    e.ipProto = pv.ipProto >= 0 ? pv.ipProto : undefined;
+    e.ttl = pv.ipVersion !== 0 ? pv.ttl : undefined;
+    e.fragment = pv.fragment || undefined;
+    e.proto = pv.ipVersion !== 0 ? protoName(pv.ipProto) : undefined;
+    e.srcPort = pv.srcPort >= 0 ? pv.srcPort : undefined;
+    e.dstPort = pv.dstPort >= 0 ? pv.dstPort : undefined;
+    e.tcpFlags = pv.ipProto === 6 && pv.srcPort >= 0 ? pv.tcpFlags : undefined;
+    e.icmpType = pv.icmpType >= 0 ? pv.icmpType : undefined;
+    e.icmpCode = pv.icmpCode >= 0 ? pv.icmpCode : undefined;
+    e.payloadLen = pv.payloadWireLen;
+    e.flowId = flow?.id;
+    e.toServer = flow ? toServer : undefined;
+    this.emit(e);
+  }
+
+  // -------------------------------------------------------------------------
+  // flow ends
+
+  private snapshot(f: Flow): FlowInfo {
+    const info: FlowInfo = {
+      id: f.id,
+      proto: protoName(f.proto),
+      ipVersion: f.v6 ? 6 : 4,
+      client: this.client(f),
+      server: this.server(f),
+      firstTs: f.firstTs,
+      lastTs: f.lastTs,
+      firstFrame: f.firstFrame,
+      lastFrame: f.lastFrame,
+      packetsToServer: f.pktC,
+      packetsToClient: f.pktS,
+      bytesToServer: f.bytesC,
+      bytesToClient: f.bytesS,
+      payloadToServer: f.payC,
+      payloadToClient: f.payS,
+    };
+    if (f.serverName !== undefined) info.serverName = f.serverName;
+    if (f.app !== undefined) info.app = f.app;
+    if (f.tcpState !== undefined) info.tcpState = f.tcpState;
+    return info;
+  }
+
+  private closeOut(f: Flow, reason: FlowCloseReason): void {
+    if (f.analyzer) {
+      const an = f.analyzer as FlowAnalyzer;
+      try {
+        an.close?.(this, f);
+      } catch (err) {
+        this.onWarning(`analyzer close failed: ${(err as Error).message}`);
+      }
+      f.analyzer = null;
+    }
+    f.oooC = undefined;
+    f.oooS = undefined;
+    if (this.want.has('flow-close')) {
+      const base = this.base(f);
+      base.ts = f.lastTs;
+      base.frame = f.lastFrame;
+      base.file = f.input;
+      this.emit({ kind: 'flow-close', ...base, flow: this.snapshot(f), reason });
+    }
+  }
+
+  /** Remove a flow from the table for good: close it if still open, and add it to its devices' destinations. */
+  private retire(f: Flow, reason: FlowCloseReason): void {
+    if (!f.closed) {
+      f.closed = true;
+      this.closeOut(f, reason);
+    }
+    const proto = protoName(f.proto);
+    const bytes = f.bytesC + f.bytesS;
+    const pkts = f.pktC + f.pktS;
+    const port = f.serverPort >= 0 ? f.serverPort : null;
+    const d = f.device;
+    if (d !== undefined) {
+      d.packets += pkts;
+      d.bytes += bytes;
+      // the device is the client (usual) or, when only the server is local, the server
+      const isClient = d === this.devices.byAddress(f.clientIp) || d.mac === f.clientMac || (!f.serverLocal && f.clientLocal) || (!f.clientLocal && !f.serverLocal);
+      if (isClient) d.addDest(f.serverIp, port, proto, 'out', f.serverName, bytes, pkts, f.firstTs, f.lastTs);
+      else d.addDest(f.clientIp, port, proto, 'in', undefined, bytes, pkts, f.firstTs, f.lastTs);
+    }
+    const p = f.peerDevice;
+    if (p !== undefined && p !== d) {
+      p.packets += pkts;
+      p.bytes += bytes;
+      p.addDest(f.clientIp, port, proto, 'in', undefined, bytes, pkts, f.firstTs, f.lastTs);
+    }
+  }
+
+  private sweep(): void {
+    const now = this.maxTs;
+    this.flows.sweep((f) => {
+      const idle = now - f.lastTs;
+      if (f.closed) {
+        // keep a closed flow a little while so its last ACKs count in it
+        if (now - f.closeTs > 30 || idle > 30) {
+          this.retire(f, 'fin');
+          return true;
+        }
+        return false;
+      }
+      const limit = f.proto === 6 ? this.idleTcp : f.proto === 17 ? this.idleUdp : this.idleOther;
+      if (idle > limit) {
+        this.retire(f, 'idle');
+        return true;
+      }
+      return false;
+    });
+  }
+
+  private disable(d: Detector, err: unknown): void {
+    for (const [k, list] of this.byKind) {
+      const i = list.indexOf(d);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) {
+        this.byKind.delete(k);
+        this.want.delete(k);
+      }
+    }
+    this.onWarning(`detector ${d.name} failed and was disabled: ${(err as Error)?.message ?? String(err)}`);
+  }
+
+  // -------------------------------------------------------------------------
+  // results
+
+  /** Close everything still open, run the detectors' finish(), and build the output. */
+  finish(): AnalyzeResult {
+    for (const f of this.flows.live) this.retire(f, 'end');
+    this.flows.clear();
+    const findings: Finding[] = [];
+    for (const d of this.detectors) {
+      try {
+        findings.push(...d.finish(this.ctx));
+      } catch (err) {
+        this.onWarning(`detector ${d.name} failed in finish(): ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
+    const devices: AnalyzeDevice[] = this.devices
+      .list()
+      .filter((d) => d.packets > 0 || d.dests.size > 0 || d.hostname !== undefined)
+      .map((d) => ({
+        mac: d.mac ?? null,
+        ip: d.ip ?? null,
+        ips: [...d.ips].sort(),
+        hostname: d.hostname ?? null,
+        vendorClass: d.vendorClass ?? null,
+        packets: d.packets,
+        bytes: d.bytes,
+        destinations: d.destinations(),
+      }))
+      .sort(compareDevices);
+    const summary: AnalyzeResult['summary'] = {
+      packets: this.totalPackets,
+      flows: this.flowCount,
+      devices: devices.length,
+      bytes: this.totalBytes,
+      inputs: this.inputs,
+      firstTs: this.firstTs,
+      lastTs: this.lastTs,
+      undecoded: this.undecoded,
+    };
+    if (this.dropped !== undefined) summary.dropped = this.dropped;
+    if (this.errors.length > 0) summary.errors = this.errors;
+    return { summary, devices, findings: sortFindings(findings) };
+  }
+}
+
+function ipSortKey(ip: string | null): string {
+  if (ip === null) return '~';
+  if (!ip.includes(':')) return `4${ip.split('.').map((x) => x.padStart(3, '0')).join('.')}`;
+  return `6${ip}`;
+}
+
+function compareDevices(a: AnalyzeDevice, b: AnalyzeDevice): number {
+  return ipSortKey(a.ip).localeCompare(ipSortKey(b.ip)) || (a.mac ?? '').localeCompare(b.mac ?? '');
+}
+
+export type { TcpState };

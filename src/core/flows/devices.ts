@@ -1,0 +1,169 @@
+// Device attribution: the LAN side of the traffic is the device. A local
+// unicast source address belongs to the MAC that sends from it; captures
+// without MACs (raw IP, cooked captures of outgoing packets) key devices by
+// address. Each device accumulates its destinations from the flows it owns.
+import type { DeviceInfo, DeviceRef, Destination, TransportProto } from '../engine/events.js';
+
+export interface DestRec {
+  ip: string;
+  port: number | null;
+  proto: TransportProto;
+  direction: 'out' | 'in';
+  name: string | null;
+  bytes: number;
+  packets: number;
+  flows: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** Above this many addresses, a MAC is a router forwarding other subnets: stop binding addresses to it. */
+const MAX_IPS_PER_MAC = 32;
+const MAX_DESTS = 20_000;
+
+export class DeviceRec {
+  mac: string | undefined;
+  ip: string | undefined;
+  ips = new Set<string>();
+  hostname: string | undefined;
+  vendorClass: string | undefined;
+  dhcpParams: number[] | undefined;
+  firstTs = Infinity;
+  lastTs = 0;
+  packets = 0;
+  bytes = 0;
+  dests = new Map<string, DestRec>();
+  droppedDests = 0;
+
+  constructor(readonly key: string) {}
+
+  touch(ts: number): void {
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.lastTs) this.lastTs = ts;
+  }
+
+  addDest(ip: string, port: number | null, proto: TransportProto, direction: 'out' | 'in', name: string | undefined, bytes: number, packets: number, first: number, last: number): void {
+    const k = `${ip}|${port ?? ''}|${proto}|${direction}`;
+    let d = this.dests.get(k);
+    if (!d) {
+      if (this.dests.size >= MAX_DESTS) {
+        this.droppedDests++;
+        return;
+      }
+      d = { ip, port, proto, direction, name: name ?? null, bytes: 0, packets: 0, flows: 0, firstSeen: first, lastSeen: last };
+      this.dests.set(k, d);
+    }
+    if (d.name === null && name !== undefined) d.name = name;
+    d.bytes += bytes;
+    d.packets += packets;
+    d.flows++;
+    if (first < d.firstSeen) d.firstSeen = first;
+    if (last > d.lastSeen) d.lastSeen = last;
+  }
+
+  info(): DeviceInfo {
+    return {
+      key: this.key,
+      mac: this.mac,
+      ip: this.ip,
+      ips: [...this.ips],
+      hostname: this.hostname,
+      vendorClass: this.vendorClass,
+      dhcpParams: this.dhcpParams,
+      firstTs: this.firstTs === Infinity ? 0 : this.firstTs,
+      lastTs: this.lastTs,
+      packets: this.packets,
+      bytes: this.bytes,
+    };
+  }
+
+  ref(ip?: string): DeviceRef {
+    const r: DeviceRef = {};
+    if (this.mac !== undefined) r.mac = this.mac;
+    const a = ip ?? this.ip;
+    if (a !== undefined) r.ip = a;
+    return r;
+  }
+
+  destinations(): Destination[] {
+    return [...this.dests.values()]
+      .sort((a, b) => b.bytes - a.bytes || a.ip.localeCompare(b.ip) || (a.port ?? 0) - (b.port ?? 0))
+      .map((d) => ({ name: d.name, ip: d.ip, port: d.port, proto: d.proto, direction: d.direction, bytes: d.bytes, packets: d.packets, flows: d.flows, firstSeen: d.firstSeen, lastSeen: d.lastSeen }));
+  }
+}
+
+export class DeviceTable {
+  private byMac = new Map<string, DeviceRec>();
+  private byIp = new Map<string, DeviceRec>();
+  private all: DeviceRec[] = [];
+
+  /**
+   * A frame from `mac` with local unicast source `ip` (either may be absent).
+   * Returns the device, creating it when new.
+   */
+  observe(mac: string | undefined, ip: string | undefined, ts: number): DeviceRec | undefined {
+    let d: DeviceRec | undefined;
+    if (mac !== undefined && mac !== '00:00:00:00:00:00' && mac !== 'ff:ff:ff:ff:ff:ff') {
+      d = this.byMac.get(mac);
+      if (!d) {
+        // an address-only device learnt earlier (e.g. from the other direction) gets its MAC now
+        const prior = ip !== undefined ? this.byIp.get(ip) : undefined;
+        if (prior && prior.mac === undefined) {
+          d = prior;
+          d.mac = mac;
+        } else {
+          d = new DeviceRec(mac);
+          d.mac = mac;
+          this.all.push(d);
+        }
+        this.byMac.set(mac, d);
+      }
+      if (ip !== undefined && !d.ips.has(ip)) {
+        if (d.ips.size >= MAX_IPS_PER_MAC) {
+          return this.observe(undefined, ip, ts);
+        }
+        d.ips.add(ip);
+        this.byIp.set(ip, d);
+      }
+      if (ip !== undefined) d.ip = preferV4(d.ip, ip);
+    } else if (ip !== undefined) {
+      d = this.byIp.get(ip);
+      if (!d) {
+        d = new DeviceRec(`ip:${ip}`);
+        d.ips.add(ip);
+        d.ip = ip;
+        this.byIp.set(ip, d);
+        this.all.push(d);
+      }
+    }
+    d?.touch(ts);
+    return d;
+  }
+
+  byAddress(ip: string): DeviceRec | undefined {
+    return this.byIp.get(ip);
+  }
+
+  byMacAddress(mac: string): DeviceRec | undefined {
+    return this.byMac.get(mac);
+  }
+
+  lookup(ref: DeviceRef): DeviceRec | undefined {
+    if (ref.mac !== undefined) {
+      const d = this.byMac.get(ref.mac);
+      if (d) return d;
+    }
+    return ref.ip !== undefined ? this.byIp.get(ref.ip) : undefined;
+  }
+
+  list(): DeviceRec[] {
+    return this.all;
+  }
+}
+
+function preferV4(current: string | undefined, ip: string): string {
+  if (current === undefined) return ip;
+  // an IPv4 address names a device better than a link-local IPv6 one
+  if (!ip.includes(':')) return ip;
+  return current.includes(':') ? ip : current;
+}

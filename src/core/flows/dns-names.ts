@@ -1,0 +1,41 @@
+// DNS correlation: which name each device looked up for each address, so a
+// destination IP carries the name the device asked for (not a reverse lookup).
+// Bounded: the oldest entries go first when a map is full.
+
+const PER_DEVICE = 50_000;
+const GLOBAL = 200_000;
+
+function setCapped(m: Map<string, string>, k: string, v: string, cap: number): void {
+  if (m.has(k)) m.delete(k); // re-insert: most recent answer wins and moves to the back
+  else if (m.size >= cap) {
+    const first = m.keys().next();
+    if (!first.done) m.delete(first.value);
+  }
+  m.set(k, v);
+}
+
+export class DnsNames {
+  private perDevice = new Map<string, Map<string, string>>();
+  private global = new Map<string, string>();
+
+  learn(deviceKey: string | undefined, ip: string, name: string): void {
+    if (deviceKey !== undefined) {
+      let m = this.perDevice.get(deviceKey);
+      if (!m) {
+        m = new Map();
+        this.perDevice.set(deviceKey, m);
+      }
+      setCapped(m, ip, name, PER_DEVICE);
+    }
+    setCapped(this.global, ip, name, GLOBAL);
+  }
+
+  /** The device's own lookup first; else what any device looked up (e.g. a capture that missed this device's query). */
+  nameFor(deviceKey: string | undefined, ip: string): string | undefined {
+    if (deviceKey !== undefined) {
+      const n = this.perDevice.get(deviceKey)?.get(ip);
+      if (n !== undefined) return n;
+    }
+    return this.global.get(ip);
+  }
+}

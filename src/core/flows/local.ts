@@ -1,0 +1,46 @@
+// Which addresses are "the LAN" for attribution: private (RFC 1918), CGNAT
+// (RFC 6598), link-local, loopback, IPv6 ULA and link-local. Multicast and
+// broadcast are local too but never a device's own address.
+
+/** IPv4 as an unsigned 32-bit number. */
+export function isLocalUnicast4(n: number): boolean {
+  const a = n >>> 24;
+  if (a === 10 || a === 127) return true;
+  const b = (n >>> 16) & 255;
+  if (a === 192 && b === 168) return true;
+  if (a === 172 && b >= 16 && b <= 31) return true;
+  if (a === 169 && b === 254) return true;
+  if (a === 100 && b >= 64 && b <= 127) return true;
+  return false;
+}
+
+export function isMulticastOrBroadcast4(n: number): boolean {
+  const a = n >>> 24;
+  return (a >= 224 && a <= 239) || n === 0xffffffff;
+}
+
+/** IPv6 at b[o..o+16): ULA fc00::/7, link-local fe80::/10, loopback ::1. */
+export function isLocalUnicast6(b: Uint8Array, o: number): boolean {
+  const x = b[o];
+  if ((x & 0xfe) === 0xfc) return true;
+  if (x === 0xfe && (b[o + 1] & 0xc0) === 0x80) return true;
+  if (x === 0) {
+    for (let i = 1; i < 15; i++) if (b[o + i] !== 0) return false;
+    return b[o + 15] === 1;
+  }
+  return false;
+}
+
+export const isMulticast6 = (b: Uint8Array, o: number): boolean => b[o] === 0xff;
+
+/** Text form: local unicast, multicast or broadcast (i.e. not an internet host). */
+export function isLocalAddress(ip: string): boolean {
+  if (ip.includes(':')) {
+    const l = ip.toLowerCase();
+    return l.startsWith('fc') || l.startsWith('fd') || /^fe[89ab]/.test(l) || l.startsWith('ff') || l === '::1' || l.startsWith('::ffff:') && isLocalAddress(l.slice(7));
+  }
+  const p = ip.split('.');
+  if (p.length !== 4) return false;
+  const n = ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+  return isLocalUnicast4(n) || isMulticastOrBroadcast4(n);
+}
