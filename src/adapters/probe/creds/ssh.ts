@@ -32,6 +32,7 @@ class SshSession implements CredSession {
   private inflight: Pending | undefined;
   private banner = '';
   private handshakeTimer: NodeJS.Timeout | undefined;
+  private method: 'none' | 'password' | 'keyboard-interactive' | undefined;
 
   constructor(
     private readonly target: Target,
@@ -71,14 +72,16 @@ class SshSession implements CredSession {
     });
     client.on('ready', () => {
       if (this.client !== client) return;
-      const p = this.inflight;
+      const p = this.inflight ?? this.pending;
       this.inflight = undefined;
+      this.pending = undefined;
       this.dead = true;
+      const noPassword = this.method === 'none';
       this.settle(p, {
         kind: 'success',
-        username: p?.cred.username ?? '',
-        password: p?.cred.password ?? '',
-        evidence: `SSH USERAUTH_SUCCESS${this.banner ? ` (banner: ${this.banner})` : ''}`,
+        username: p?.cred.username ?? this.username ?? '',
+        password: noPassword ? '' : (p?.cred.password ?? ''),
+        evidence: noPassword ? 'SSH USERAUTH_SUCCESS with no authentication at all' : `SSH USERAUTH_SUCCESS${this.banner ? ` (banner: ${this.banner})` : ''}`,
       });
       client.end();
     });
@@ -115,7 +118,26 @@ class SshSession implements CredSession {
         if (methodsLeft) this.methods = methodsLeft;
         const prev = this.inflight;
         this.inflight = undefined;
-        this.settle(prev, { kind: 'failure', canContinue: this.used < this.init.perConnection });
+        if (methodsLeft === null) {
+          // Ask with "none" first: it tells which methods exist and OpenSSH
+          // does not count it against MaxAuthTries.
+          this.method = 'none';
+          next({ type: 'none', username });
+          return undefined;
+        }
+        if (prev) {
+          const refusedMethod = this.method === 'none' || (this.method === 'password' && !methodsLeft.includes('password'));
+          if (refusedMethod) {
+            // not a real try: the same pair goes again with a method the server takes
+            if (prev.timer) clearTimeout(prev.timer);
+            if (this.method !== 'none') this.used--;
+            this.pending = prev;
+          } else {
+            this.settle(prev, { kind: 'failure', canContinue: this.used < this.init.perConnection });
+          }
+        } else if (this.method === 'none') {
+          this.method = undefined;
+        }
         this.next = next;
         this.pump();
         return undefined;
@@ -160,6 +182,7 @@ class SshSession implements CredSession {
       if (this.inflight !== p) return;
       this.fail({ kind: 'error', reason: 'timeout', detail: `ssh: no answer to a login within ${this.init.replyTimeoutMs} ms`, attempted: true });
     }, this.init.replyTimeoutMs);
+    this.method = usePassword ? 'password' : 'keyboard-interactive';
     if (usePassword) {
       next({ type: 'password', username: p.cred.username, password: p.cred.password });
     } else {
