@@ -1,0 +1,141 @@
+// The passive known-vulnerability detector for the traffic engine: it gathers,
+// per LAN device, what the device itself said on the wire (HTTP Server
+// headers and titles it served, SSDP SERVER strings it announced, TLS
+// certificates it presented, TCP ports that accepted connections) and at the
+// end matches that evidence against the KEV catalog. Every matched fact keeps
+// the file and frame number that showed it.
+import type { DetectorContext, Detector, EngineEvent, Endpoint, EventKind } from '../engine/events.js';
+import type { Finding } from '../model/finding.js';
+import { htmlTitle, type DeviceEvidence, type EvidencePort } from './evidence.js';
+import { findingFor, matchDevice } from './match.js';
+import type { KevCatalog } from './schema.js';
+
+interface Seen {
+  file: string;
+  frame: number;
+}
+
+interface Collected {
+  ev: DeviceEvidence;
+  /** `${field}\0${value}` -> first packet that showed it */
+  where: Map<string, Seen>;
+}
+
+const WANTS: readonly EventKind[] = ['http-response', 'ssdp', 'tls-certificate', 'flow-state'];
+
+const latin1 = new TextDecoder('latin1');
+
+export interface KevDetector extends Detector {
+  /** The evidence gathered so far, one entry per device (for reports and tests). */
+  evidence(): DeviceEvidence[];
+}
+
+export function kevDetector(catalog: KevCatalog): KevDetector {
+  const devices = new Map<string, Collected>();
+
+  const deviceOf = (ep: Endpoint): Collected | undefined => {
+    if (!ep.local || !ep.ip) return undefined;
+    // Multicast / broadcast destinations are never a device.
+    if (/^(22[4-9]|23\d)\./.test(ep.ip) || ep.ip.endsWith('.255') || ep.ip.startsWith('ff')) return undefined;
+    const key = ep.mac ?? `ip:${ep.ip}`;
+    let c = devices.get(key);
+    if (!c) {
+      c = { ev: { ip: ep.ip, mac: ep.mac ?? null, openPorts: [] }, where: new Map() };
+      devices.set(key, c);
+    }
+    c.ev.ip = ep.ip;
+    return c;
+  };
+
+  const note = (c: Collected, field: string, value: string, e: EngineEvent) => {
+    const k = `${field}\0${value}`;
+    if (!c.where.has(k)) c.where.set(k, { file: e.file, frame: e.frame });
+  };
+
+  const port = (c: Collected, n: number): EvidencePort => {
+    let p = c.ev.openPorts.find((x) => x.port === n && x.proto === 'tcp');
+    if (!p) {
+      p = { port: n, proto: 'tcp' };
+      c.ev.openPorts.push(p);
+    }
+    return p;
+  };
+
+  return {
+    name: 'known-vulnerability',
+    wants: WANTS,
+    onEvent(e: EngineEvent, _ctx: DetectorContext): void {
+      switch (e.kind) {
+        case 'flow-state': {
+          if (e.flow.proto !== 'tcp' || (e.flow.tcpState !== 'established' && e.flow.tcpState !== 'syn-ack') || e.flow.server.port === undefined) return;
+          const c = deviceOf(e.flow.server);
+          if (!c) return;
+          port(c, e.flow.server.port);
+          note(c, 'openPort', `${e.flow.server.port}/tcp`, e);
+          return;
+        }
+        case 'http-response': {
+          const c = deviceOf(e.server);
+          if (!c || e.server.port === undefined) return;
+          const p = port(c, e.server.port);
+          p.service ??= 'http';
+          p.http ??= {};
+          if (e.serverHeader && !p.http.server) {
+            p.http.server = e.serverHeader.slice(0, 512);
+            note(c, 'httpServer', p.http.server, e);
+          }
+          const title = e.bodyPrefix.length ? htmlTitle(latin1.decode(e.bodyPrefix)) : undefined;
+          if (title && !p.http.title) {
+            p.http.title = title;
+            note(c, 'httpTitle', title, e);
+          }
+          return;
+        }
+        case 'ssdp': {
+          const sender = e.method === 'NOTIFY' ? e.client : e.method === 'RESPONSE' ? e.server : undefined;
+          if (!sender || !e.serverHeader) return;
+          const c = deviceOf(sender);
+          if (!c) return;
+          const list = (c.ev.ssdpServer ??= []);
+          const s = e.serverHeader.slice(0, 512);
+          if (!list.includes(s)) list.push(s);
+          note(c, 'ssdpServer', s, e);
+          return;
+        }
+        case 'tls-certificate': {
+          const leaf = e.chain[0];
+          const c = leaf ? deviceOf(e.server) : undefined;
+          if (!c || !leaf) return;
+          const list = (c.ev.tls ??= []);
+          if (!list.some((t) => t.subject === leaf.subject && t.port === e.server.port)) {
+            list.push({ subject: leaf.subject, issuer: leaf.issuer, port: e.server.port });
+            note(c, 'tlsSubject', leaf.subject, e);
+            note(c, 'tlsIssuer', leaf.issuer, e);
+          }
+          return;
+        }
+        default:
+          return;
+      }
+    },
+    finish(_ctx: DetectorContext): Finding[] {
+      const out: Finding[] = [];
+      for (const c of devices.values()) {
+        for (const m of matchDevice(c.ev, catalog).matches) {
+          const f = findingFor(c.ev.mac ? { mac: c.ev.mac, ip: c.ev.ip } : { ip: c.ev.ip }, m);
+          f.evidence.packets = m.facts
+            .map((fact) => {
+              const w = c.where.get(`${fact.field}\0${fact.value}`);
+              return w ? { field: fact.field, value: fact.value, file: w.file, frame: w.frame } : undefined;
+            })
+            .filter((x) => x !== undefined);
+          out.push(f);
+        }
+      }
+      return out;
+    },
+    evidence(): DeviceEvidence[] {
+      return [...devices.values()].map((c) => c.ev);
+    },
+  };
+}

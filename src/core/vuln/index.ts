@@ -1,0 +1,7 @@
+// Known-exploited vulnerabilities (issue #12): the catalog schema, device
+// evidence and the passive matcher that turns evidence into findings.
+export * from './schema.js';
+export * from './evidence.js';
+export * from './version.js';
+export * from './match.js';
+export * from './detector.js';
