@@ -59,6 +59,12 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
   const t0 = Date.now();
+  // a lab someone already runs (a developer, another test run) is used and left up
+  try {
+    startedHere = JSON.parse(labCli(['status', '--json']).stdout).up !== true;
+  } catch {
+    startedHere = true;
+  }
   const r = labCli(['up']);
   if (r.status !== 0) {
     throw new Error(`iotguard lab up failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
@@ -68,8 +74,10 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('labSkipReason', '');
 }
 
+let startedHere = false;
+
 export async function teardown(): Promise<void> {
-  if (whyNot()) return;
+  if (whyNot() || !startedHere) return;
   if (process.env.IOTGUARD_KEEP_LAB === '1') return;
   labCli(['down']);
 }

@@ -4,17 +4,15 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { labCli, labCliAsync } from './lab-harness.js';
+import { inNsAsync, labCli, labCliAsync } from './lab-harness.js';
 import { LAB_MAPPINGS } from '../../src/lab/lab.js';
 import { LAB_NODES, LAB_SECRETS } from '../../src/lab/topology.js';
 
 const ready = inject('labReady');
-const ns = (node: string) => `ig-${node}`;
-const inNs = (node: string, argv: string[], timeout = 60_000) => spawnSync('ip', ['netns', 'exec', ns(node), ...argv], { encoding: 'utf8', timeout });
 const telnetTool = new URL('./tools/telnet-login.mjs', import.meta.url).pathname;
 
 describe.skipIf(!ready)('lab (real daemons in namespaces)', () => {
-  it('status --json lists every node with netns, role, ip and mac (CONTRACT.md)', () => {
+  it('status --json lists every node with netns, role, ip and mac (CONTRACT.md)', async () => {
     const r = labCli(['status', '--json']);
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout);
@@ -26,15 +24,15 @@ describe.skipIf(!ready)('lab (real daemons in namespaces)', () => {
       expect(n).toMatchObject({ netns: expect.stringMatching(/^ig-/), role: expect.any(String), ip: expect.any(String), mac: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/) });
       // the MAC the status promises is the one on the wire
       if (n.role !== 'router' && n.role !== 'internet') {
-        const link = inNs(n.name, ['ip', '-j', 'link', 'show', 'eth0']);
+        const link = (await inNsAsync(n.name, ['ip', '-j', 'link', 'show', 'eth0']));
         expect(JSON.parse(link.stdout)[0].address).toBe(n.mac);
       }
     }
     expect(s.daemons.every((d: { alive: boolean }) => d.alive)).toBe(true);
   });
 
-  it('upnpc -l from the pi lists the mappings the devices made', () => {
-    const r = inNs('pi', ['upnpc', '-l']);
+  it('upnpc -l from the pi lists the mappings the devices made', async () => {
+    const r = (await inNsAsync('pi', ['upnpc', '-l']));
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('ExternalIPAddress = 5.45.0.2');
     const rows = [...r.stdout.matchAll(/^\s*\d+\s+(TCP|UDP)\s+(\d+)->([\d.]+):(\d+)\s+'([^']*)'/gm)].map((m) => ({ protocol: m[1], externalPort: Number(m[2]), ip: m[3], internalPort: Number(m[4]), description: m[5] }));
@@ -44,85 +42,85 @@ describe.skipIf(!ready)('lab (real daemons in namespaces)', () => {
     }
   });
 
-  it('the camera telnet takes its Mirai default password (real telnetd + PAM login) and refuses a wrong one', () => {
-    const ok = JSON.parse(inNs('pi', [process.execPath, telnetTool, '192.168.77.20', '23', 'root', LAB_SECRETS.camTelnet.password]).stdout);
+  it('the camera telnet takes its Mirai default password (real telnetd + PAM login) and refuses a wrong one', async () => {
+    const ok = JSON.parse((await inNsAsync('pi', [process.execPath, telnetTool, '192.168.77.20', '23', 'root', LAB_SECRETS.camTelnet.password])).stdout);
     expect(ok.result).toBe('shell');
     expect(ok.transcript).toContain('BusyBox');
-    const bad = JSON.parse(inNs('pi', [process.execPath, telnetTool, '192.168.77.20', '23', 'root', 'not-the-password']).stdout);
+    const bad = JSON.parse((await inNsAsync('pi', [process.execPath, telnetTool, '192.168.77.20', '23', 'root', 'not-the-password'])).stdout);
     expect(bad.result).toBe('incorrect');
     // the strong-password device does not take the default
-    const nas = JSON.parse(inNs('pi', [process.execPath, telnetTool, '192.168.77.30', '23', 'root', LAB_SECRETS.camTelnet.password]).stdout);
+    const nas = JSON.parse((await inNsAsync('pi', [process.execPath, telnetTool, '192.168.77.30', '23', 'root', LAB_SECRETS.camTelnet.password])).stdout);
     expect(nas.result).toBe('incorrect');
   });
 
-  it('the camera admin page wants Basic auth and takes its default', () => {
-    const denied = inNs('pi', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code} %header{www-authenticate}', 'http://192.168.77.20/']);
+  it('the camera admin page wants Basic auth and takes its default', async () => {
+    const denied = (await inNsAsync('pi', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code} %header{www-authenticate}', 'http://192.168.77.20/']));
     expect(denied.stdout).toMatch(/^401 Basic realm="IPCAM"/);
-    const ok = inNs('pi', ['curl', '-s', '-u', `${LAB_SECRETS.camHttp.username}:${LAB_SECRETS.camHttp.password}`, 'http://192.168.77.20/']);
+    const ok = (await inNsAsync('pi', ['curl', '-s', '-u', `${LAB_SECRETS.camHttp.username}:${LAB_SECRETS.camHttp.password}`, 'http://192.168.77.20/']));
     expect(ok.stdout).toContain('IPCAM Web Admin');
   });
 
-  it('the firmware image is reachable over plain HTTP by name and is a uImage', () => {
+  it('the firmware image is reachable over plain HTTP by name and is a uImage', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iotg-fw-'));
     const out = join(dir, 'fw.bin');
-    const r = inNs('plug', ['curl', '-s', '-f', '-o', out, '-w', '%{http_code} %{remote_ip}', 'http://fw.plugco.example/firmware/plug-v1.2.3.bin']);
+    const r = (await inNsAsync('plug', ['curl', '-s', '-f', '-o', out, '-w', '%{http_code} %{remote_ip}', 'http://fw.plugco.example/firmware/plug-v1.2.3.bin']));
     expect(r.stdout).toBe('200 5.45.1.20');
     const img = readFileSync(out);
     expect(img.readUInt32BE(0)).toBe(0x27051956);
     expect(img.length).toBe(256 * 1024);
   });
 
-  it('the cloud answers HTTPS with a certificate from the lab CA only', () => {
+  it('the cloud answers HTTPS with a certificate from the lab CA only', async () => {
     const ca = '/run/iotguard-lab/ig/ca/ca.crt';
-    const ok = inNs('plug', ['curl', '-s', '-f', '--cacert', ca, 'https://cloud.plugco.example/api/status']);
+    const ok = (await inNsAsync('plug', ['curl', '-s', '-f', '--cacert', ca, 'https://cloud.plugco.example/api/status']));
     expect(ok.stdout).toContain('"ok":true');
-    const strict = inNs('plug', ['curl', '-s', '-f', '--cacert', '/etc/ssl/certs/ca-certificates.crt', 'https://cloud.plugco.example/api/status']);
+    const strict = (await inNsAsync('plug', ['curl', '-s', '-f', '--cacert', '/etc/ssl/certs/ca-certificates.crt', 'https://cloud.plugco.example/api/status']));
     expect(strict.status).not.toBe(0); // untrusted without the lab CA
   });
 
-  it('the MQTT broker wants a password', () => {
-    const good = inNs('plug', ['mosquitto_pub', '-h', 'mqtt.plugco.example', '-u', LAB_SECRETS.mqttPlug.username, '-P', LAB_SECRETS.mqttPlug.password, '-t', 't', '-m', 'x']);
+  it('the MQTT broker wants a password', async () => {
+    const good = (await inNsAsync('plug', ['mosquitto_pub', '-h', 'mqtt.plugco.example', '-u', LAB_SECRETS.mqttPlug.username, '-P', LAB_SECRETS.mqttPlug.password, '-t', 't', '-m', 'x']));
     expect(good.status).toBe(0);
-    const anon = inNs('plug', ['mosquitto_pub', '-h', 'mqtt.plugco.example', '-t', 't', '-m', 'x']);
+    const anon = (await inNsAsync('plug', ['mosquitto_pub', '-h', 'mqtt.plugco.example', '-t', 't', '-m', 'x']));
     expect(anon.status).not.toBe(0);
   });
 
-  it('the iodine tunnel carries data through DNS only', () => {
-    const route = inNs('infected', ['ip', 'route', 'get', '10.99.0.1']);
+  it('the iodine tunnel carries data through DNS only', async () => {
+    const route = (await inNsAsync('infected', ['ip', 'route', 'get', '10.99.0.1']));
     expect(route.stdout).toMatch(/dev dns0/);
-    const r = inNs('infected', ['curl', '-s', '-f', '--max-time', '30', 'http://10.99.0.1:8080/secret.txt']);
+    const r = (await inNsAsync('infected', ['curl', '-s', '-f', '--max-time', '30', 'http://10.99.0.1:8080/secret.txt']));
     expect(r.stdout).toBe('data that crossed the DNS tunnel\n');
     // and the only way there is DNS: the router has no route to the tunnel network
-    expect(inNs('router', ['ip', 'route', 'get', '10.99.0.1']).stdout).not.toMatch(/dns0/);
+    expect((await inNsAsync('router', ['ip', 'route', 'get', '10.99.0.1'])).stdout).not.toMatch(/dns0/);
   });
 
-  it('the SSDP device and the mDNS device announce themselves', () => {
-    const desc = inNs('pi', ['curl', '-s', 'http://192.168.77.30:8200/rootDesc.xml']);
+  it('the SSDP device and the mDNS device announce themselves', async () => {
+    const desc = (await inNsAsync('pi', ['curl', '-s', 'http://192.168.77.30:8200/rootDesc.xml']));
     expect(desc.stdout).toContain('<modelName>DiskStation Media Server</modelName>');
     const avahi = readFileSync('/run/iotguard-lab/ig/logs/speaker-avahi.log', 'utf8');
     expect(avahi).toMatch(/Service "Living Room" .* successfully established/);
   });
 
-  it('the access point locks out after repeated failures', () => {
+  it('the access point locks out after repeated failures', async () => {
     const results: string[] = [];
     for (let i = 0; i < 5; i++) {
-      results.push(JSON.parse(inNs('pi', [process.execPath, telnetTool, '192.168.77.80', '23', 'root', `wrong${i}`]).stdout).result);
+      results.push(JSON.parse((await inNsAsync('pi', [process.execPath, telnetTool, '192.168.77.80', '23', 'root', `wrong${i}`])).stdout).result);
     }
     expect(results.slice(0, 2)).toEqual(['incorrect', 'incorrect']);
     // after the third failure pam_faillock refuses even before checking; "Login incorrect" stays the message
-    const right = JSON.parse(inNs('pi', [process.execPath, telnetTool, '192.168.77.80', '23', 'root', LAB_SECRETS.strong]).stdout);
+    const right = JSON.parse((await inNsAsync('pi', [process.execPath, telnetTool, '192.168.77.80', '23', 'root', LAB_SECRETS.strong])).stdout);
     expect(right.result).not.toBe('shell');
   });
 
-  it('no lab node has a route out of the lab', () => {
+  it('no lab node has a route out of the lab', async () => {
     for (const n of LAB_NODES) {
-      const routes = inNs(n.name, ['ip', '-j', 'route']).stdout;
+      const routes = (await inNsAsync(n.name, ['ip', '-j', 'route'])).stdout;
       for (const r of JSON.parse(routes) as Array<{ dst: string; dev: string }>) {
         expect(['eth0', 'br-lan', 'wan0', 'isp0', 'dns0', 'lo'], `${n.name}: ${JSON.stringify(r)}`).toContain(r.dev);
       }
     }
     // the internet namespace is a dead end: no default route
-    expect(JSON.parse(inNs('inet', ['ip', '-j', 'route']).stdout).some((r: { dst: string }) => r.dst === 'default')).toBe(false);
+    expect(JSON.parse((await inNsAsync('inet', ['ip', '-j', 'route'])).stdout).some((r: { dst: string }) => r.dst === 'default')).toBe(false);
   });
 
   it('lab traffic plays every step and lab capture records it', async () => {
