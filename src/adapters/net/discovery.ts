@@ -108,8 +108,8 @@ export function createDiscoveryComponents(o: ComponentOptions): DiscoveryCompone
   const dev = resolved.iface?.iface;
   const hasOnLink = resolved.targets.some((t) => t.onLink);
   return {
-    async sweep(hosts, onProgress) {
-      const r = await sweep(hosts, { dev, bindAddress, waitMs: o.sweepWaitMs, onProgress });
+    async sweep(hosts, onProgress, onFound) {
+      const r = await sweep(hosts, { dev, bindAddress, waitMs: o.sweepWaitMs, onProgress, onFound });
       return r.hosts;
     },
     async neighbours6() {

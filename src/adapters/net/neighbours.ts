@@ -26,7 +26,7 @@ export function isResolved(n: Neighbour): boolean {
 }
 
 /** Parses `ip -j neigh` output; ignores anything malformed. */
-export function parseNeighJson(text: string, family: 4 | 6): Neighbour[] {
+export function parseNeighJson(text: string, family: 4 | 6, dev?: string): Neighbour[] {
   let raw: unknown;
   try {
     raw = JSON.parse(text || '[]');
@@ -38,12 +38,14 @@ export function parseNeighJson(text: string, family: 4 | 6): Neighbour[] {
   for (const e of raw) {
     if (!e || typeof e !== 'object') continue;
     const r = e as Record<string, unknown>;
-    if (typeof r.dst !== 'string' || typeof r.dev !== 'string') continue;
+    // `ip neigh show dev X` leaves the dev field out of each entry.
+    const entryDev = typeof r.dev === 'string' ? r.dev : dev;
+    if (typeof r.dst !== 'string' || entryDev === undefined) continue;
     const isV6 = r.dst.includes(':');
     if ((family === 6) !== isV6) continue;
     const mac = typeof r.lladdr === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(r.lladdr) ? normalizeMac(r.lladdr) : null;
     const state = Array.isArray(r.state) ? r.state.filter((s): s is string => typeof s === 'string') : [];
-    out.push({ ip: r.dst, dev: r.dev, mac, state, family, router: 'router' in r });
+    out.push({ ip: r.dst, dev: entryDev, mac, state, family, router: 'router' in r });
   }
   return out;
 }
@@ -54,7 +56,7 @@ export async function readNeighbours(opts: { dev?: string; family?: 4 | 6 } = {}
   if (opts.dev) args.push('dev', opts.dev);
   try {
     const { stdout } = await run('ip', args, { maxBuffer: 64 * 1024 * 1024 });
-    return parseNeighJson(stdout, family);
+    return parseNeighJson(stdout, family, opts.dev);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') {

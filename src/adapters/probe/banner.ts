@@ -23,13 +23,17 @@ export interface BannerOptions {
   maxBytes?: number;
 }
 
-type Kind = 'telnet' | 'ssh' | 'http' | 'https' | 'rtsp' | 'mqtt' | 'mqtts' | 'passive';
+type Kind = 'telnet' | 'ssh' | 'http' | 'https' | 'rtsp' | 'mqtt' | 'mqtts' | 'passive' | 'none';
+
+/** Binary protocols that neither greet nor speak HTTP: probing them only costs time. */
+const NO_PROBE = new Set(['domain', 'msrpc', 'netbios-ssn', 'microsoft-ds', 'rpcbind', 'modbus', 'iso-tsap', 'dnp3', 'xm-dvr', 'dahua-dvr', 'tplink-smarthome', 'tuya', 'winbox', 'stun', 'iphone-sync', 'niagara-fox', 'jetdirect', 'printer', 'xbox-live', 'pptp', 'socks', 'x11', 'adb', 'androidtv-remote', 'androidtv-pairing', 'cisco-sccp']);
 
 const HTTPISH = new Set(['http', 'http-proxy', 'http-alt', 'upnp', 'sonos', 'roku-ecp', 'plex', 'airplay', 'docker']);
 const HTTPSISH = new Set(['https', 'https-alt', 'cast']);
 
 export function probeKind(port: number, service: string | undefined): Kind {
   const s = service ?? '';
+  if (NO_PROBE.has(s)) return 'none';
   if (s === 'telnet') return 'telnet';
   if (s === 'ssh') return 'ssh';
   if (s === 'rtsp') return 'rtsp';
@@ -184,7 +188,7 @@ async function telnetOn(s: Session, first: Buffer, o: Required<BannerOptions>): 
 async function greetingProbe(ip: string, port: number, kind: Kind, o: Required<BannerOptions>): Promise<Partial<OpenPort>> {
   const s = await open(ip, port, false, o.timeoutMs);
   try {
-    const wait = kind === 'passive' ? Math.min(o.timeoutMs, 1200) : o.timeoutMs;
+    const wait = kind === 'passive' ? Math.min(o.timeoutMs, 800) : o.timeoutMs;
     const data = await readUntil(s, (d) => d.includes('\n') || (d.length > 0 && d[0] === 255) || LOGIN_PROMPT.test(d.toString('latin1')), wait, o.maxBytes);
     const svc = serviceFromGreeting(data) ?? (kind === 'telnet' ? 'telnet' : undefined);
     if (svc === 'telnet') return await telnetOn(s, Buffer.from(data), o);
@@ -223,11 +227,14 @@ export async function grabBanner(ip: string, port: number, service: string | und
       case 'mqtts':
         got = await mqttProbe(ip, port, kind === 'mqtts', o);
         break;
+      case 'none':
+        got = {};
+        break;
       default: {
         got = await greetingProbe(ip, port, kind, o);
         // A silent unknown port is often a web server on an odd port: ask it.
         if (!got.banner && !got.service && kind === 'passive') {
-          const h = await httpProbe(ip, port, false, o).catch(() => ({}) as Partial<OpenPort>);
+          const h = await httpProbe(ip, port, false, { ...o, timeoutMs: Math.min(o.timeoutMs, 1200) }).catch(() => ({}) as Partial<OpenPort>);
           if (h.details) got = h;
         }
       }

@@ -55,7 +55,7 @@ export function fetchText(url: string, timeoutMs: number, maxBytes = 256 * 1024)
 export async function ssdpDiscover(opts: SsdpDiscoverOptions = {}): Promise<SsdpDevice[]> {
   const address = opts.address ?? SSDP_GROUP;
   const port = opts.port ?? 1900;
-  const timeoutMs = opts.timeoutMs ?? 2500;
+  const timeoutMs = opts.timeoutMs ?? 1500;
   const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   sock.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -91,7 +91,7 @@ export async function ssdpDiscover(opts: SsdpDiscoverOptions = {}): Promise<Ssdp
   await new Promise((r) => setTimeout(r, timeoutMs));
   clearTimeout(again);
   sock.close();
-  const fetchTimeout = opts.fetchTimeoutMs ?? 3000;
+  const fetchTimeout = opts.fetchTimeoutMs ?? 2000;
   await Promise.all(
     [...byHost.values()].map(async (d) => {
       if (!d.location) return;

@@ -11,13 +11,19 @@ export interface SweepOptions {
   dev?: string;
   /** Source address to send from (selects the interface). */
   bindAddress?: string;
-  /** Wait after each chunk before reading the table, ms. */
+  /** Longest wait for answers after each chunk, ms. */
   waitMs?: number;
+  /** Stop waiting earlier once no new host has resolved for this long, ms. */
+  quietMs?: number;
+  /** Table polling interval, ms. */
+  pollMs?: number;
   /** Addresses per chunk (the kernel keeps ~1024 neighbour entries by default). */
   chunk?: number;
   /** Destination UDP port: discard (9) — nothing should listen, nothing is delivered. */
   port?: number;
   onProgress?: (done: number) => void;
+  /** Called with hosts as they resolve (before the chunk's wait ends). */
+  onFound?: (hosts: Map<string, string>) => void;
   /** Injectable for tests. */
   readTable?: (dev?: string) => Promise<Neighbour[]>;
 }
@@ -32,7 +38,9 @@ export interface SweepResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function sweep(targets: string[], opts: SweepOptions = {}): Promise<SweepResult> {
-  const waitMs = opts.waitMs ?? 1000;
+  const waitMs = opts.waitMs ?? 1500;
+  const quietMs = Math.min(opts.quietMs ?? 400, waitMs);
+  const pollMs = opts.pollMs ?? 100;
   const chunk = Math.max(1, opts.chunk ?? 512);
   const port = opts.port ?? 9;
   const readTable = opts.readTable ?? ((dev?: string) => readNeighbours({ dev, family: 4 }));
@@ -70,12 +78,31 @@ export async function sweep(targets: string[], opts: SweepOptions = {}): Promise
       if (denied) {
         throw new IotguardError(ErrorCodes.NOT_ROOT, `permission denied sending to ${denied.ip} (${denied.code}): a firewall or sandbox forbids it`);
       }
-      await sleep(waitMs);
-      let table = (await readTable(opts.dev)).filter((n) => wanted.has(n.ip));
-      // Entries still resolving get one more wait (slow Wi-Fi clients, power-saving devices).
-      if (table.some((n) => n.state.includes('INCOMPLETE'))) {
-        await sleep(waitMs);
+      // Poll the table: ARP answers on a LAN take milliseconds, so stop once
+      // nothing is still resolving, or nothing new resolved for quietMs, or at waitMs.
+      const t0 = Date.now();
+      let lastNew = t0;
+      let resolvedCount = 0;
+      let table: Neighbour[] = [];
+      for (;;) {
+        await sleep(pollMs);
         table = (await readTable(opts.dev)).filter((n) => wanted.has(n.ip));
+        const now = Date.now();
+        const count = table.filter(isResolved).length;
+        if (opts.onFound) {
+          const fresh = new Map<string, string>();
+          for (const n of table) if (isResolved(n) && !hosts.has(n.ip)) fresh.set(n.ip, n.mac!);
+          for (const [ip, mac] of fresh) hosts.set(ip, mac);
+          if (fresh.size) opts.onFound(fresh);
+        }
+        if (count > resolvedCount) {
+          resolvedCount = count;
+          lastNew = now;
+        }
+        const pending = table.some((n) => n.state.includes('INCOMPLETE')) || table.length < part.length;
+        if (now - t0 >= waitMs) break;
+        if (!pending && resolvedCount > 0) break;
+        if (now - lastNew >= quietMs && now - t0 >= quietMs) break;
       }
       for (const n of table) {
         if (isResolved(n)) hosts.set(n.ip, n.mac!);

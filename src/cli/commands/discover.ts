@@ -91,9 +91,9 @@ export async function run(argv: string[]): Promise<number> {
     .option('--no-store', 'do not merge the results into the inventory')
     .option('--leases <file>', 'a DHCP lease file (dnsmasq or ISC dhcpd) for host names')
     .option('--dns <server>', 'server for reverse DNS (default: the gateway, when it is inside the range; "none" to skip)')
-    .addOption(new Option('--concurrency <n>', 'TCP connects at once').default(512).argParser(num('--concurrency', 1, 4096)))
+    .addOption(new Option('--concurrency <n>', 'TCP connects at once').default(256).argParser(num('--concurrency', 1, 4096)))
     .addOption(new Option('--timeout <ms>', 'TCP connect timeout').default(1500).argParser(num('--timeout', 50, 60000)))
-    .addOption(new Option('--sweep-wait <ms>', 'wait for ARP answers after each sweep chunk').default(1000).argParser(num('--sweep-wait', 50, 60000)))
+    .addOption(new Option('--sweep-wait <ms>', 'longest wait for ARP answers after each sweep chunk (stops early once the LAN is quiet)').default(1500).argParser(num('--sweep-wait', 50, 60000)))
     .option('--no-banners', 'only list open ports, do not probe them')
     .option('--no-mdns', 'skip the mDNS/DNS-SD browse')
     .option('--no-ssdp', 'skip the SSDP search')
@@ -152,20 +152,25 @@ export async function run(argv: string[]): Promise<number> {
     if (offLink.length && offLink.reduce((n, t) => n + 2 ** (32 - t.cidr.prefix), 0) > 4096) {
       warn(`${offLink.map((t) => t.cidr.text).join(', ')} is not on a directly attached subnet: every address is port-scanned (slow)`);
     }
-    const bars = new Map<Phase, ReturnType<typeof createProgress>>();
+    // One bar per phase, in order; the sweep overlaps the first port scans, so a
+    // late update for an earlier phase is dropped rather than reopening its bar.
+    const order: Phase[] = ['sweep', 'ports', 'banners', 'names'];
     const labels: Record<Phase, string> = { sweep: 'sweep  ', ports: 'ports  ', banners: 'banners', names: 'names  ' };
-    const seen = new Map<Phase, number>();
+    let current = -1;
+    let bar: ReturnType<typeof createProgress> | undefined;
+    let shown = 0;
     const progress = (phase: Phase, done: number, total: number) => {
-      let bar = bars.get(phase);
-      if (!bar) {
-        for (const [p, b] of bars) if (p !== phase) b.done();
-        bars.clear();
+      const idx = order.indexOf(phase);
+      if (idx < current) return;
+      if (idx > current) {
+        bar?.done();
+        current = idx;
+        shown = 0;
         bar = createProgress(labels[phase], total, { quiet: json });
-        bars.set(phase, bar);
       }
-      bar.setTotal(total);
-      bar.tick(done - (seen.get(phase) ?? 0));
-      seen.set(phase, done);
+      bar!.setTotal(total);
+      bar!.tick(done - shown);
+      shown = done;
     };
     const components = createDiscoveryComponents({
       resolved,
@@ -185,7 +190,7 @@ export async function run(argv: string[]): Promise<number> {
       leases,
       noBanners: !o.banners,
     });
-    for (const b of bars.values()) b.done();
+    bar?.done();
     let devices = result.devices;
     if (store) {
       devices = saveDiscovery(store, devices, {

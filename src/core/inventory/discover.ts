@@ -29,8 +29,11 @@ export interface SsdpFound {
 export type Phase = 'sweep' | 'ports' | 'banners' | 'names';
 
 export interface DiscoveryComponents {
-  /** IPv4 → MAC for the hosts of an on-link subnet that answered ARP. */
-  sweep(hosts: string[], onProgress: (done: number) => void): Promise<Map<string, string>>;
+  /**
+   * IPv4 → MAC for the hosts of an on-link subnet that answered ARP. May call
+   * `onFound` with hosts as they resolve, so their port scan starts early.
+   */
+  sweep(hosts: string[], onProgress: (done: number) => void, onFound?: (hosts: Map<string, string>) => void): Promise<Map<string, string>>;
   /** IPv6 neighbours (address, MAC) on the interface, if any. */
   neighbours6?(): Promise<Array<{ ip: string; mac: string }>>;
   /** Open TCP ports per host; `alive` when the host answered at all. */
@@ -83,30 +86,60 @@ export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit):
   const candidates = new Set<string>();
   const offLink = new Set<string>();
   const self = (init.self ?? []).filter((s) => inScope(s.ip));
+  // Port scans start per batch of hosts, as soon as the sweep finds them.
+  const scanned = new Map<string, { open: number[]; alive: boolean }>();
+  const scanning: Array<Promise<void>> = [];
+  const started = new Set<string>();
+  let portsTotal = 0;
+  let portsDone = 0;
+  const startScan = (ips: string[]) => {
+    const fresh = ips.filter((ip) => !started.has(ip));
+    if (fresh.length === 0) return;
+    for (const ip of fresh) started.add(ip);
+    portsTotal += fresh.length * init.ports.length;
+    let mine = 0;
+    scanning.push(
+      c
+        .scan(fresh, init.ports, (d) => {
+          portsDone += d - mine;
+          mine = d;
+          c.progress?.('ports', portsDone, portsTotal);
+        })
+        .then((m) => {
+          for (const [ip, r] of m) scanned.set(ip, r);
+        }),
+    );
+  };
+  for (const s of self) {
+    macOf.set(s.ip, normalizeMac(s.mac));
+    candidates.add(s.ip);
+  }
   let swept = 0;
   const onLinkHosts = init.targets.filter((t) => t.onLink).flatMap((t) => cidrHosts(t.cidr));
   const total = onLinkHosts.length;
   if (onLinkHosts.length) {
     const selfIps = new Set(self.map((s) => s.ip));
-    const found = await c.sweep(onLinkHosts.filter((ip) => !selfIps.has(ip)), (d) => c.progress?.('sweep', d, total));
-    for (const [ip, mac] of found) {
-      macOf.set(ip, normalizeMac(mac));
-      candidates.add(ip);
-    }
+    const addFound = (found: Map<string, string>) => {
+      for (const [ip, mac] of found) {
+        macOf.set(ip, normalizeMac(mac));
+        candidates.add(ip);
+      }
+      startScan([...found.keys()]);
+    };
+    const found = await c.sweep(onLinkHosts.filter((ip) => !selfIps.has(ip)), (d) => c.progress?.('sweep', d, total), addFound);
+    addFound(found);
     swept += onLinkHosts.length;
   }
-  for (const s of self) {
-    macOf.set(s.ip, normalizeMac(s.mac));
-    candidates.add(s.ip);
-  }
+  startScan([...candidates]);
   for (const t of init.targets.filter((x) => !x.onLink)) {
     for (const ip of cidrHosts(t.cidr)) {
       if (!candidates.has(ip)) offLink.add(ip);
     }
   }
-
-  const scanList = [...candidates, ...offLink];
-  const scanned = await c.scan(scanList, init.ports, (d, tot) => c.progress?.('ports', d, tot));
+  startScan([...offLink]);
+  const scanList = [...started];
+  // A scan batch may be added while earlier ones run: wait until none is left.
+  for (let n = 0; n < scanning.length; n = scanning.length) await Promise.all(scanning.slice(n));
   const [mdnsHosts, ssdpHosts] = await Promise.all([mdnsP, ssdpP]);
 
   // Who exists: every on-link host that answered ARP, plus off-link hosts that answered TCP, mDNS or SSDP.
@@ -119,7 +152,9 @@ export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit):
   const jobs: Array<[string, number]> = [];
   for (const ip of present) for (const p of scanned.get(ip)?.open ?? []) jobs.push([ip, p]);
   let bannersDone = 0;
-  await pool(jobs, init.bannerConcurrency ?? 64, async ([ip, port]) => {
+  const ips = [...present];
+  // Banners, reverse DNS and IPv6 neighbours do not depend on each other: run them together.
+  const bannersP = pool(jobs, init.bannerConcurrency ?? 64, async ([ip, port]) => {
     const name = init.portNames.get(port);
     const got = init.noBanners ? { port, proto: 'tcp' as const, service: name ?? 'unknown', banner: '' } : await c.banner(ip, port, name);
     const list = ports.get(ip) ?? [];
@@ -127,11 +162,9 @@ export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit):
     ports.set(ip, list);
     c.progress?.('banners', ++bannersDone, jobs.length);
   });
-
-  const ips = [...present];
-  const rdns = c.reverseDns ? await c.reverseDns(ips).catch(() => new Map<string, string>()) : new Map<string, string>();
-  c.progress?.('names', ips.length, ips.length);
-  const v6 = c.neighbours6 ? await c.neighbours6().catch(() => []) : [];
+  const rdnsP = c.reverseDns ? c.reverseDns(ips).catch(() => new Map<string, string>()) : Promise.resolve(new Map<string, string>());
+  const v6P = c.neighbours6 ? c.neighbours6().catch(() => []) : Promise.resolve([]);
+  const [, rdns, v6] = await Promise.all([bannersP, rdnsP, v6P]);
   const leaseByMac = new Map((init.leases ?? []).map((l) => [l.mac, l]));
   const leaseByIp = new Map((init.leases ?? []).map((l) => [l.ip, l]));
   const selfIps = new Set(self.map((s) => s.ip));
