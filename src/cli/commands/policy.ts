@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { newCommand, parse } from '../command.js';
-import { color, info, printJson, table, warn } from '../ui.js';
+import { color, createProgress, info, printJson, severityColor, table, warn } from '../ui.js';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
 import { ipv4ToInt, normalizeMac, parseCidr } from '../../core/model/net.js';
 import type { ImportResult } from '../../core/policy/import.js';
@@ -17,6 +17,11 @@ import { renderNftables, type DeviceBinding, type DeviceMode, type RenderOptions
 import { renderOpenWrt } from '../../core/policy/render-openwrt.js';
 import { applyPolicy, createExec, createNetnsResolver, defaultStateDir, rollbackPolicy } from '../../adapters/policy/nft.js';
 import { readMudFile } from '../../adapters/policy/files.js';
+import { inferNetwork, pickDevice, trafficFromCaptures, type CaptureTraffic } from '../../adapters/policy/engine.js';
+import { learnProfile } from '../../core/policy/learn.js';
+import { checkTraffic, violationFindings, type Violation } from '../../core/policy/check.js';
+import type { Finding } from '../../core/model/finding.js';
+import type { DeviceTraffic } from '../../core/policy/traffic.js';
 
 const MAC_RE = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -272,6 +277,95 @@ async function runRollback(o: { netns?: string; stateDir?: string; full?: boolea
   return 0;
 }
 
+// --- learn / check ---------------------------------------------------------------
+
+async function readCaptures(files: string[], quiet: boolean): Promise<CaptureTraffic> {
+  const progress = createProgress('reading captures', 0, { quiet });
+  let last = 0;
+  const ct = await trafficFromCaptures(files, (done, total) => {
+    progress.setTotal(total);
+    progress.tick(done - last);
+    last = done;
+  });
+  progress.done();
+  for (const f of ct.failures) warn(f.message);
+  if (ct.result.summary.packets === 0) throw new IotguardError(ErrorCodes.CAPTURE_FORMAT, `no packets in ${files.join(', ')}`);
+  return ct;
+}
+
+async function runLearn(files: string[], o: { device: string; out?: string; lan?: string; router?: string; json?: boolean }): Promise<number> {
+  if (o.lan) parseCidr(o.lan);
+  if (o.router) ipv4('--router', o.router);
+  const ct = await readCaptures(files, o.json === true);
+  const dev = pickDevice(ct, o.device);
+  const net = inferNetwork(dev, { ...(o.lan ? { lan: o.lan } : {}), ...(o.router ? { router: o.router } : {}) });
+  const r = learnProfile(dev, { ...net, now: new Date() });
+  const text = `${JSON.stringify(r.mud, null, 2)}\n`;
+  if (o.out) writeFileSync(o.out, text);
+  if (o.json) {
+    printJson({ device: r.device, lan: net.lan, router: net.router, out: o.out ?? null, rules: r.rules, names: r.names, excluded: r.excluded, excludedNames: r.excludedNames, mud: r.mud });
+    return 0;
+  }
+  if (!o.out) {
+    process.stdout.write(text);
+  } else info(`wrote ${o.out}: ${r.rules} rules`);
+  info(`device ${r.device.mac ?? ''} ${r.device.ip ?? ''} (LAN ${net.lan}, router ${net.router})`);
+  info(`names allowed: ${r.names.join(', ') || 'none'}`);
+  for (const e of r.excluded) info(color.yellow(`left out: ${e.reason}: ${e.remote} ${e.proto}${e.port !== undefined ? `/${e.port}` : ''} (${e.flows} flow${e.flows > 1 ? 's' : ''})`));
+  if (r.excludedNames.length) info(color.yellow(`left out ${r.excludedNames.length} DNS name(s): ${[...new Set(r.excludedNames.map((n) => n.reason))].join('; ')}`));
+  return 0;
+}
+
+async function runCheck(files: string[], o: { mud: string[]; device?: string; lan?: string; router?: string; json?: boolean }): Promise<number> {
+  const profiles = o.mud.map((spec) => {
+    const s = parseMudSpec(spec);
+    const { profile, device } = mustImport(s.file);
+    const who = s.mac ?? device?.mac ?? s.ip ?? device?.ip;
+    return { profile, who };
+  });
+  if (o.device && profiles.length === 1) profiles[0].who = o.device;
+  for (const p of profiles) if (!p.who) throw usage('which device does the profile belong to? give --device MAC|IP (or --mud MAC=FILE)');
+  const ct = await readCaptures(files, o.json === true);
+  const violations: Violation[] = [];
+  const findings: Finding[] = [];
+  const peers = profiles.flatMap((p) => {
+    try {
+      const d: DeviceTraffic = pickDevice(ct, p.who!);
+      return d.ip ? [{ ip: d.ip, profile: p.profile }] : [];
+    } catch {
+      return [];
+    }
+  });
+  for (const p of profiles) {
+    const dev = pickDevice(ct, p.who!);
+    const net = inferNetwork(dev, { ...(o.lan ? { lan: o.lan } : {}), ...(o.router ? { router: o.router } : {}) });
+    const v = checkTraffic(p.profile, dev, { ...net, peers });
+    violations.push(...v);
+    findings.push(...violationFindings(v, p.profile.url));
+  }
+  if (o.json) {
+    printJson({ violations, findings });
+    return 0;
+  }
+  if (findings.length === 0) info(color.green('no traffic outside the profiles'));
+  else {
+    process.stdout.write(
+      `${table(
+        ['SEVERITY', 'DEVICE', 'VIOLATION', 'REMOTE', 'PORT', 'FLOWS'],
+        violations.map((v, i) => [
+          severityColor(findings[i].severity)(findings[i].severity),
+          v.device.mac ?? v.device.ip ?? '',
+          v.kind,
+          v.remote.name ? `${v.remote.name} (${v.remote.ip})` : v.remote.ip,
+          `${v.proto}${v.port !== null ? `/${v.port}` : ''}`,
+          String(v.flows),
+        ]),
+      )}\n`,
+    );
+  }
+  return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
   let code = 0;
   const cmd = newCommand('policy', 'learn, check, render and apply RFC 8520 MUD allowlists');
@@ -315,6 +409,30 @@ export async function run(argv: string[]): Promise<number> {
     .option('--json', 'one JSON document on stdout (CONTRACT.md)')
     .action(async (o: { netns?: string; stateDir?: string; full?: boolean; json?: boolean }) => {
       code = await runRollback(o);
+    });
+  cmd
+    .command('learn')
+    .description('write the RFC 8520 MUD profile that captures show for one device')
+    .argument('<FILE...>', 'pcap / pcapng captures (gzip allowed)')
+    .requiredOption('--device <MAC|IP>', 'the device to learn')
+    .option('--out <FILE>', 'write the MUD file here (default: stdout)')
+    .option('--lan <CIDR>', 'the LAN (default: the /24 of the device)')
+    .option('--router <IP>', 'the router (default: where the device sends its DNS queries)')
+    .option('--json', 'one JSON document on stdout: the profile, names, what was left out and why')
+    .action(async (files: string[], o: { device: string; out?: string; lan?: string; router?: string; json?: boolean }) => {
+      code = await runLearn(files, o);
+    });
+  cmd
+    .command('check')
+    .description('policy-violation findings for traffic outside the profiles')
+    .argument('<FILE...>', 'pcap / pcapng captures (gzip allowed)')
+    .requiredOption('--mud <[MAC[@IP]=]FILE>', 'a device profile (repeatable)', collect)
+    .option('--device <MAC|IP>', 'the device, when one profile is given and it does not name its device')
+    .option('--lan <CIDR>', 'the LAN (default: the /24 of the device)')
+    .option('--router <IP>', 'the router (default: where the device sends its DNS queries)')
+    .option('--json', 'one JSON document on stdout: { violations, findings }')
+    .action(async (files: string[], o: { mud: string[]; device?: string; lan?: string; router?: string; json?: boolean }) => {
+      code = await runCheck(files, o);
     });
   if (argv.length === 0) {
     process.stdout.write(cmd.helpInformation());
