@@ -99,9 +99,11 @@ export function htmlTitle(html: string): string | undefined {
 export function parseHttpHead(text: string): EvidenceHttp {
   const out: EvidenceHttp = {};
   const head = text.slice(0, 16384);
-  const server = /^server:[ \t]*([^\r\n]*)/im.exec(head);
+  // Raw heads have one header per line; discovery's one-line summaries
+  // ("401 Unauthorized | Server: x | auth: Basic realm=\"y\"") use " | ".
+  const server = /(?:^|\|[ \t]*)server:[ \t]*([^\r\n|]*)/im.exec(head);
   if (server && server[1].trim()) out.server = server[1].trim();
-  const realm = /^www-authenticate:[^\r\n]*realm="([^"\r\n]*)"/im.exec(head);
+  const realm = /realm="([^"\r\n]*)"/i.exec(head);
   if (realm) out.realm = realm[1];
   const title = htmlTitle(text);
   if (title) out.title = title;

@@ -147,10 +147,12 @@ function extractVersion(ev: DeviceEvidence, s: CompiledSignature): string | unde
   return undefined;
 }
 
-/** Texts that name the device's model: UPnP model fields, titles, realms, banners, server headers. */
+/** Texts that name the device's model: UPnP model fields, titles, realms, banners, server headers, safe-check pages. */
 function modelTexts(ev: DeviceEvidence): string[] {
   const fields: EvidenceField[] = ['upnpModel', 'httpTitle', 'httpRealm', 'httpServer', 'banner', 'ssdpServer'];
-  return fields.flatMap((f) => valuesOf(ev, f).map((v) => v.value));
+  const texts = fields.flatMap((f) => valuesOf(ev, f).map((v) => v.value));
+  for (const h of ev.httpProbes ?? []) if (h.status >= 200 && h.status < 300) texts.push(h.body);
+  return texts;
 }
 
 type SigOutcome = { kind: 'match'; m: VulnMatch } | { kind: 'cleared'; c: VulnCleared } | { kind: 'none' };
@@ -164,19 +166,19 @@ function evaluate(ev: DeviceEvidence, entry: KevEntry, s: CompiledSignature): Si
   }
   const version = extractVersion(ev, s);
   let confidence: Confidence = 'product-family';
-  if (version !== undefined) {
-    if (entry.affected.allVersions) {
-      confidence = 'exact-version';
-    } else {
-      const texts = modelTexts(ev);
-      const ranges = (entry.affected.ranges ?? []).filter((_, i) => {
-        const re = entry.rangeModels[i];
-        return !re || texts.some((t) => re.test(t));
-      });
-      if (ranges.length) {
-        if (ranges.some((r) => inRange(version, r))) confidence = 'exact-version';
-        else return { kind: 'cleared', c: { entry, signature: s.name, version } };
-      }
+  if (entry.affected.allVersions) {
+    // Every version of the named models is affected: no version question is left,
+    // unless the signature only names a product family.
+    if (!s.family) confidence = 'exact-version';
+  } else if (version !== undefined) {
+    const texts = modelTexts(ev);
+    const ranges = (entry.affected.ranges ?? []).filter((_, i) => {
+      const re = entry.rangeModels[i];
+      return !re || texts.some((t) => re.test(t));
+    });
+    if (ranges.length) {
+      if (ranges.some((r) => inRange(version, r))) confidence = 'exact-version';
+      else return { kind: 'cleared', c: { entry, signature: s.name, version } };
     }
   }
   const m: VulnMatch = { entry, signature: s.name, confidence, facts };

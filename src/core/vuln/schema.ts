@@ -75,6 +75,8 @@ const signatureSchema = z
     name: z.string().min(3),
     all: z.array(conditionSchema).min(1),
     version: versionSchema.optional(),
+    /** The evidence names a product family, never one model: matches stay `product-family`. */
+    family: z.boolean().optional(),
     note: z.string().optional(),
   })
   .strict()
@@ -190,6 +192,7 @@ export interface CompiledSignature {
   name: string;
   all: CompiledCondition[];
   version?: { field: EvidenceField; regex: RegExp; ports?: number[]; path?: string };
+  family?: boolean;
   note?: string;
 }
 
@@ -244,7 +247,7 @@ export function compileKevCatalog(json: unknown, source = 'kev catalog'): KevCat
         }
         version = { field: s.version.field, regex, ports: s.version.ports, path: s.version.path };
       }
-      return { name: s.name, all, version, note: s.note };
+      return { name: s.name, all, version, family: s.family, note: s.note };
     });
     const rangeModels = (e.affected.ranges ?? []).map((r, ri) => (r.model ? compileRegex(r.model, `${e.id}.affected.ranges.${ri}.model`, source) : undefined));
     return { ...e, signatures, rangeModels };

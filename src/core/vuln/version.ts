@@ -39,7 +39,8 @@ export function compareVersions(a: string, b: string): number {
 
 /** True when `version` falls in the range (introduced <= v < fixed, v <= lastAffected). */
 export function inRange(version: string, r: VersionRange): boolean {
-  if (versionTokens(version).length === 0) return false;
+  // A version without a single number ("unknown", "beta") is no version at all.
+  if (!versionTokens(version).some((t) => typeof t === 'number')) return false;
   if (r.introduced !== undefined && compareVersions(version, r.introduced) < 0) return false;
   if (r.fixed !== undefined && compareVersions(version, r.fixed) >= 0) return false;
   if (r.lastAffected !== undefined && compareVersions(version, r.lastAffected) > 0) return false;
