@@ -63,15 +63,21 @@ async function exposeWanSide(): Promise<() => void> {
     expect(nft('insert', 'rule', 'inet', 'filter', 'input', 'iifname', 'wan0', rule[0], 'dport', rule[1], 'accept', 'comment', '"iotguard-upnp-test"').status).toBe(0);
   }
   const relays: ChildProcess[] = [
-    spawn('ip', ['netns', 'exec', router, 'socat', 'TCP-LISTEN:5000,bind=5.45.0.2,reuseaddr,fork', 'TCP:192.168.77.1:5000,so-bindtodevice=br-lan'], { stdio: 'ignore' }),
-    spawn('ip', ['netns', 'exec', router, 'socat', 'UDP-RECVFROM:1900,bind=5.45.0.2,reuseaddr,fork', 'UDP-SENDTO:192.168.77.1:1900,so-bindtodevice=br-lan'], { stdio: 'ignore' }),
+    spawn('ip', ['netns', 'exec', router, 'socat', 'TCP-LISTEN:5000,bind=5.45.0.2,so-bindtodevice=wan0,reuseaddr,fork', 'TCP:192.168.77.1:5000,so-bindtodevice=br-lan'], { stdio: 'ignore' }),
+    spawn('ip', ['netns', 'exec', router, 'socat', 'UDP-RECVFROM:1900,bind=5.45.0.2,so-bindtodevice=wan0,reuseaddr,fork', 'UDP-SENDTO:192.168.77.1:1900,so-bindtodevice=br-lan'], { stdio: 'ignore' }),
   ];
   await new Promise((r) => setTimeout(r, 500));
-  return () => {
-    for (const p of relays) if (p.pid) process.kill(p.pid, 'SIGTERM');
+  const dead = relays.filter((p) => p.exitCode !== null);
+  const undo = () => {
+    for (const p of relays) if (p.exitCode === null && p.pid) p.kill('SIGTERM');
     const listing = nft('-a', 'list', 'chain', 'inet', 'filter', 'input').stdout;
     for (const m of listing.matchAll(/iotguard-upnp-test.*# handle (\d+)/g)) nft('delete', 'rule', 'inet', 'filter', 'input', 'handle', m[1]);
   };
+  if (dead.length > 0) {
+    undo();
+    throw new Error('a socat relay for the WAN side did not start (port taken?)');
+  }
+  return undo;
 }
 
 let reconfigured = false;

@@ -6,10 +6,11 @@
 // resolves them — only for addresses on a directly attached subnet.
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { cidrContains, parseCidr } from '../../core/model/net.js';
+import { cidrContains, isPrivateIpv4, parseCidr } from '../../core/model/net.js';
 import { ouiKey, parseIpNeighJson, parseIpNeighText, vendorFromOuiRecord, type AttributedDevice, type DeviceResolver } from '../../core/upnp/attribution.js';
 import { defaultStorePath, openStore } from '../store/db.js';
 
@@ -80,7 +81,32 @@ function lookupInventory(ips: string[], macs: Map<string, string>): Map<string, 
   return out;
 }
 
-export function createNeighbourResolver(opts: { nudge?: boolean; inventory?: boolean } = {}): DeviceResolver {
+/**
+ * Hostnames by reverse DNS, as home routers (dnsmasq) answer them from their
+ * DHCP leases. Only asked when every configured resolver is a private
+ * address, so LAN addresses are never sent to a public resolver; 1.5 s cap.
+ */
+export async function reverseNames(ips: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const servers = dns.getServers();
+  if (servers.length === 0 || !servers.every((s) => isPrivateIpv4(s.replace(/:\d+$/, '')))) return out;
+  const resolver = new dns.promises.Resolver({ timeout: 1500, tries: 1 });
+  resolver.setServers(servers);
+  await Promise.all(
+    ips.map(async (ip) => {
+      try {
+        const names = await resolver.reverse(ip);
+        const name = names.find((n) => /^[A-Za-z0-9.-]{1,253}$/.test(n));
+        if (name) out.set(ip, name.replace(/\.(lan|local|home|localdomain|home\.arpa)$/i, ''));
+      } catch {
+        // no PTR: no name
+      }
+    }),
+  );
+  return out;
+}
+
+export function createNeighbourResolver(opts: { nudge?: boolean; inventory?: boolean; reverseDns?: boolean } = {}): DeviceResolver {
   return {
     async resolve(ips) {
       const wanted = [...new Set(ips)].filter((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip));
@@ -93,6 +119,7 @@ export function createNeighbourResolver(opts: { nudge?: boolean; inventory?: boo
         neigh = await readNeighbours();
       }
       const inv = opts.inventory === false ? new Map() : lookupInventory(wanted, neigh);
+      const names = opts.reverseDns === false ? new Map<string, string>() : await reverseNames(wanted.filter((ip) => isPrivateIpv4(ip) && !inv.get(ip)?.hostname));
       const out = new Map<string, AttributedDevice>();
       for (const ip of wanted) {
         const self = nets.find((n) => n.address === ip);
@@ -104,7 +131,7 @@ export function createNeighbourResolver(opts: { nudge?: boolean; inventory?: boo
           const v = inv.get(ip)?.vendor ?? vendorForMac(mac);
           if (v) d.vendor = v;
         }
-        const h = inv.get(ip)?.hostname;
+        const h = inv.get(ip)?.hostname ?? names.get(ip);
         if (h) d.hostname = h;
         out.set(ip, d);
       }

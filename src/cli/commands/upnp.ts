@@ -123,7 +123,8 @@ function printAudit(r: UpnpAuditResult): void {
   if (r.disableImpact.length > 0) {
     process.stdout.write(`\n${color.bold('What breaks if you disable UPnP')}\n`);
     for (const d of r.disableImpact) {
-      process.stdout.write(`  ${severityColor(d.severity)('●')} ${color.bold(d.device.hostname ?? d.device.ip)} ${color.dim([d.device.ip, d.device.vendor, d.device.mac].filter(Boolean).join(' · '))}\n`);
+      const who = d.device.hostname ?? d.device.vendor ?? d.device.ip;
+      process.stdout.write(`  ${severityColor(d.severity)('●')} ${color.bold(who)} ${color.dim([d.device.ip, d.device.hostname ? d.device.vendor : undefined, d.device.mac].filter(Boolean).join(' · '))}\n`);
       for (const l of d.loses) process.stdout.write(`      loses ${l.what}\n`);
       process.stdout.write(`      ${color.cyan('instead:')} ${d.instead}\n`);
       for (const s of d.staticForwards) process.stdout.write(`        ${color.dim(s)}\n`);
@@ -150,7 +151,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--wan <IP>', "probe this router's internet side instead (run it from outside, e.g. in the lab's ig-inet namespace)")
     .option('--wan-ports <LIST>', `TCP ports to try for the IGD on the WAN side (default ${DEFAULT_WAN_PORTS.join(',')})`)
     .option('--risk-table <FILE>', 'port risk table (default data/port-risk.json)')
-    .option('--no-neigh', 'do not look up MACs in the neighbour table')
+    .option('--no-neigh', 'do not look up MACs (neighbour table) or names (reverse DNS) of mapped devices')
     .addHelpText(
       'after',
       `
@@ -232,7 +233,7 @@ Exit codes: 0 ran (whatever it found, also "no IGD"), 1 could not do its job, 2 
     ...(o.natpmpPort ? { natPmpPort: int('--natpmp-port', o.natpmpPort, 1, 65535) } : {}),
     authorized: o.authorized === true,
   };
-  const components = { resolver: createNeighbourResolver({ nudge: o.neigh, inventory: true }), riskTable, log };
+  const components = { resolver: createNeighbourResolver({ nudge: o.neigh, inventory: true, reverseDns: o.neigh }), riskTable, log };
   if (!o.neigh) components.resolver = { resolve: async (ips: string[]) => new Map(ips.map((ip) => [ip, { ip }])) };
 
   log(init.locations ? `reading ${init.locations.join(', ')}` : `searching for UPnP gateways (SSDP ${ssdpHost ?? 'multicast'}, ${ssdpWaitMs} ms)...`);

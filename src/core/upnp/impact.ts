@@ -44,7 +44,7 @@ export function disableImpact(
       what:
         risk.impact === 'dangerous'
           ? `the internet stops reaching ${risk.service} (${m.protocol} ${m.externalPort}→${m.internalPort}) — which is what you want`
-          : `inbound ${m.protocol} ${m.externalPort}→${m.internalPort} (${risk.service}) from the internet: ${risk.instead}`,
+          : `inbound ${m.protocol} ${m.externalPort}→${m.internalPort} (${risk.service}) from the internet`,
     }));
     const severity = list.reduce<Severity>((s, r) => (severityRank(r.risk.severity) > severityRank(s) ? r.risk.severity : s), 'info');
     const keep = list.filter((r) => r.risk.impact === 'needed' || r.risk.impact === 'optional');
@@ -59,8 +59,10 @@ export function disableImpact(
       const needed = keep.some((r) => r.risk.impact === 'needed');
       recommendation = needed ? 'static-forward' : 'per-device-upnp';
       const kinds = [...new Set(keep.map((r) => r.risk.service))].join(', ');
+      // What each kept service loses in practice, once per service (the table's words).
+      const effects = [...new Set(keep.map((r) => r.risk.instead.split(/\. Instead:/)[0].replace(/\.$/, '')))];
       instead =
-        `${device.hostname ?? ip} loses inbound ${kinds}. ` +
+        `${device.hostname ?? ip} loses inbound ${kinds}: ${effects.join('; ')}. ` +
         (needed
           ? `Give it a fixed address (DHCP reservation) and add static forwards for the ports below, or allow UPnP for this device only.`
           : `Allow UPnP for this device only, or add static forwards if you notice a difference.`) +
@@ -77,7 +79,7 @@ export function disableImpact(
       recommendation,
       instead,
       staticForwards: worth.map((r) => `forward ${r.mapping.protocol} ${r.mapping.externalPort} → ${ip}:${r.mapping.internalPort}`),
-      miniupnpdAcl: worth.map((r) => `allow ${r.mapping.externalPort} ${ip}/32 ${r.mapping.internalPort}`),
+      miniupnpdAcl: [...new Set(worth.map((r) => `allow ${r.mapping.externalPort} ${ip}/32 ${r.mapping.internalPort}`))],
     });
   }
   return out.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.device.ip.localeCompare(b.device.ip));
@@ -85,6 +87,7 @@ export function disableImpact(
 
 /** One miniupnpd ACL for the whole router: the allow lines worth keeping, then deny everything else (miniupnpd.conf, first match wins). */
 export function combinedMiniupnpdAcl(impacts: DeviceImpact[]): string[] {
-  const allows = impacts.flatMap((i) => i.miniupnpdAcl);
+  // miniupnpd rules carry no protocol: TCP and UDP on one port are one line.
+  const allows = [...new Set(impacts.flatMap((i) => i.miniupnpdAcl))];
   return allows.length > 0 ? [...allows, 'deny 0-65535 0.0.0.0/0 0-65535'] : [];
 }

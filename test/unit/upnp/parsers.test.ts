@@ -184,7 +184,7 @@ describe('port risk table', () => {
   it('rates by the internal port first', () => {
     expect(rateMapping(table, 'TCP', 2323, 23)).toMatchObject({ severity: 'critical', service: 'telnet', matchedOn: 'internal' });
     expect(rateMapping(table, 'TCP', 8000, 80)).toMatchObject({ severity: 'high', service: 'http-admin' });
-    expect(rateMapping(table, 'UDP', 3074, 3074)).toMatchObject({ severity: 'low', service: 'xbox-live' });
+    expect(rateMapping(table, 'UDP', 3074, 3074)).toMatchObject({ severity: 'low', service: 'console-gaming' });
     expect(rateMapping(table, 'TCP', 7547, 7547).severity).toBe('critical');
     expect(rateMapping(table, 'TCP', 554, 554).severity).toBe('critical');
     expect(rateMapping(table, 'TCP', 3389, 3389).severity).toBe('critical');
