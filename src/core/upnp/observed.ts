@@ -88,6 +88,14 @@ export function parseAddPortMappingSoap(body: string | Uint8Array, soapAction?: 
   return r;
 }
 
+/**
+ * For a detector that already decoded the request (src/core/decode/soap.ts,
+ * natpmp.ts): the same finding from the decoded fields.
+ */
+export function findingFromRequestedMapping(req: RequestedMapping, ctx: ObservedContext, opts: ObservedOptions = {}): Finding {
+  return toFinding(req, ctx, opts);
+}
+
 function toFinding(req: RequestedMapping, ctx: ObservedContext, opts: ObservedOptions): Finding {
   let severity: Severity = 'medium';
   let service = 'unknown';

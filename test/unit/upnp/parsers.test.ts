@@ -276,3 +276,12 @@ describe('what breaks if UPnP is disabled', () => {
     expect(consoleImpact.miniupnpdAcl).toContain('allow 3074 192.168.77.50/32 3074');
   });
 });
+
+describe('findingFromRequestedMapping (pre-decoded requests)', () => {
+  it('rates a decoded PCP MAP for the requester itself', async () => {
+    const { findingFromRequestedMapping } = await import('../../../src/core/upnp/observed.js');
+    const f = findingFromRequestedMapping({ via: 'pcp', action: 'MAP', protocol: 'TCP', externalPort: 554, internalPort: 554, internalClient: '192.168.77.20' }, { srcIp: '192.168.77.20', dstIp: '192.168.77.1', dstPort: 5351 }, { riskTable: table });
+    expect(f).toMatchObject({ id: 'upnp-port-mapping-request', severity: 'critical', evidence: { service: 'rtsp', via: 'pcp' } });
+    expect(f.title).toMatch(/PCP/);
+  });
+});
