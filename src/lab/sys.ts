@@ -123,6 +123,8 @@ export function stopGroup(pid: number, graceMs = 2000): void {
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && pidAlive(pid)) sleepMs(50);
   signal('SIGKILL');
+  const killDeadline = Date.now() + 2000;
+  while (Date.now() < killDeadline && pidAlive(pid)) sleepMs(20);
 }
 
 /** PIDs of every process inside a namespace (by namespace, not by name). */

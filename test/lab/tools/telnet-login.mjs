@@ -13,6 +13,7 @@ const sock = net.connect(Number(port), host);
 const finish = (result) => {
   if (done) return;
   done = true;
+  clearTimeout(timer);
   process.stdout.write(JSON.stringify({ result, transcript: text.slice(-400) }) + '\n');
   sock.destroy();
 };
@@ -54,4 +55,3 @@ sock.on('data', (buf) => {
 });
 sock.on('close', () => finish('closed'));
 sock.on('error', () => finish('closed'));
-sock.on('end', () => clearTimeout(timer));
