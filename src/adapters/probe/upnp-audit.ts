@@ -3,6 +3,7 @@
 // its WAN side when asked, and say what disabling UPnP would break. I/O comes
 // in as components so tests can hand in fakes (libp2p style); the CLI and
 // `audit` call runUpnpAudit with the real ones.
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import net from 'node:net';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
@@ -66,6 +67,8 @@ export interface GatewayReport {
     incomplete: boolean;
   };
   permissive?: PermissiveEvidence;
+  /** True when at least one SOAP action succeeded: the IGD accepts control from here. */
+  controlAccepted: boolean;
   warnings: string[];
   errors: string[];
 }
@@ -101,10 +104,38 @@ export interface UpnpAuditInit {
 
 export interface UpnpAuditComponents {
   resolver: DeviceResolver;
+  /** The default route's gateway, for NAT-PMP when no IGD answers (default: `ip -json route`). */
+  defaultGateway?: () => Promise<string | undefined>;
   riskTable: PortRiskTable;
   search?: (o: SsdpSearchOptions) => Promise<SsdpAnswer[]>;
   natPmp?: typeof probeNatPmp;
   log?: (msg: string) => void;
+}
+
+/** The IPv4 default gateway of this host (or namespace), from `ip -json -4 route show default`. */
+export function defaultGateway(): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('ip', ['-json', '-4', 'route', 'show', 'default'], { timeout: 3000 }, (err, stdout) => {
+      if (err) return resolve(undefined);
+      try {
+        const rows = JSON.parse(stdout) as Array<{ gateway?: string }>;
+        const gw = rows.find((r) => typeof r.gateway === 'string' && ipv4ToInt(r.gateway) !== undefined)?.gateway;
+        resolve(gw);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
+}
+
+function natPmpOnlyFinding(gw: string, mac: string | undefined, np: NatPmpPresence): Finding {
+  const f = upnpEnabledFinding({ location: '', host: gw, ...(mac ? { mac } : {}) }, { mappingCount: 0, natPmp: np.natPmp, pcp: np.pcp, ...(np.externalIp ? { externalIp: np.externalIp } : {}) });
+  return {
+    ...f,
+    title: `The router at ${gw} opens ports to the internet for any LAN device that asks (${[np.natPmp ? 'NAT-PMP' : '', np.pcp ? 'PCP' : ''].filter(Boolean).join(' and ')}; no UPnP IGD)`,
+    evidence: { igd: false, natPmp: np.natPmp, pcp: np.pcp, externalIp: np.externalIp },
+    advice: 'Turn NAT-PMP/PCP off in the router unless a device needs it; it lets any LAN device open ports to itself.',
+  };
 }
 
 function igdInit(init: UpnpAuditInit): IgdInit {
@@ -260,7 +291,7 @@ export async function auditGateway(
   init: UpnpAuditInit,
 ): Promise<{ report: GatewayReport; client?: IgdClient; description?: IgdDescription; rawMappings: PortMapping[] }> {
   const host = new URL(g.location).hostname;
-  const report: GatewayReport = { location: g.location, server: g.server, host, externalIp: null, mappings: [], enumeration: { incomplete: true }, warnings: [], errors: [] };
+  const report: GatewayReport = { location: g.location, server: g.server, host, externalIp: null, mappings: [], enumeration: { incomplete: true }, controlAccepted: false, warnings: [], errors: [] };
   let desc: IgdDescription;
   try {
     desc = await fetchDescription(g.location, igdInit(init));
@@ -280,16 +311,19 @@ export async function auditGateway(
   const client = createIgdClient(service, igdInit(init));
   try {
     report.externalIp = await client.getExternalIp();
+    report.controlAccepted = true;
   } catch (e) {
     report.errors.push(e instanceof Error ? e.message : String(e));
   }
   try {
     report.connectionStatus = (await client.getStatusInfo()).connectionStatus;
+    report.controlAccepted = true;
   } catch (e) {
     report.warnings.push(e instanceof Error ? e.message : String(e));
   }
   const { mappings, enumeration } = await enumerateMappings(client, init);
   report.enumeration = enumeration;
+  if (mappings.length > 0 || enumeration.generic?.stoppedBy === 'end' || enumeration.list?.stoppedBy === 'end') report.controlAccepted = true;
   if (enumeration.incomplete) {
     const why = [enumeration.generic?.detail, enumeration.list?.detail].filter(Boolean).join('; ');
     report.warnings.push(`the mapping list may be incomplete${why ? `: ${why}` : ''}`);
@@ -301,6 +335,24 @@ export async function runUpnpAudit(init: UpnpAuditInit, c: UpnpAuditComponents):
   const log = c.log ?? (() => {});
   const found = await discoverGateways(init, c);
   if (found.length === 0) {
+    // No IGD; a NAT-PMP/PCP-only router (Apple AirPort style) still opens ports on request.
+    if (init.natPmpGateway !== false && !init.locations) {
+      const gw = init.natPmpGateway ?? (await (c.defaultGateway ?? defaultGateway)());
+      if (gw) {
+        const np = await (c.natPmp ?? probeNatPmp)(gw, { bindAddress: init.bindAddress, port: init.natPmpPort });
+        if (np.natPmp || np.pcp) {
+          const devices = await c.resolver.resolve([gw]);
+          const mac = devices.get(gw)?.mac;
+          return {
+            gateways: [],
+            findings: [natPmpOnlyFinding(gw, mac, np)],
+            disableImpact: [],
+            miniupnpdAcl: [],
+            natPmp: np,
+          };
+        }
+      }
+    }
     throw new IotguardError(
       ErrorCodes.UPNP_NO_GATEWAY,
       `no UPnP Internet Gateway Device answered SSDP ${init.ssdpHost ?? 'multicast'} within ${init.ssdpWaitMs ?? 2500} ms${init.bindAddress ? ` from ${init.bindAddress}` : ''} (UPnP is off, or blocked)`,
@@ -339,7 +391,7 @@ export async function runUpnpAudit(init: UpnpAuditInit, c: UpnpAuditComponents):
       findings.push(upnpMappingFinding(ref, m, risk, d));
       impactRows.push({ mapping: m, risk, device: d });
     }
-    if (client) {
+    if (client && report.controlAccepted) {
       findings.push(
         upnpEnabledFinding(ref, {
           mappingCount: rawMappings.length,

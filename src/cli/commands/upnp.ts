@@ -89,6 +89,7 @@ function printFindings(findings: Finding[]): void {
 function printAudit(r: UpnpAuditResult): void {
   if (r.gateways.length === 0) {
     process.stdout.write(`${color.green('No UPnP Internet Gateway Device answered')}: UPnP looks off (or blocked) on this network.\n`);
+    if (r.natPmp) process.stdout.write(`NAT-PMP on ${r.natPmp.gateway}: ${r.natPmp.natPmp ? color.yellow('yes') : 'no'}   PCP: ${r.natPmp.pcp ? color.yellow('yes') : 'no'}\n`);
   }
   for (const g of r.gateways) {
     const name = [g.friendlyName, g.modelName, g.server].filter(Boolean).join(' · ');
@@ -229,7 +230,8 @@ Exit codes: 0 ran (whatever it found, also "no IGD"), 1 could not do its job, 2 
     ssdpWaitMs,
     timeoutMs,
     maxMappings,
-    natPmpGateway: o.natpmp ? undefined : false,
+    // A named SSDP target is also the NAT-PMP gateway: never wander to the default route's router then.
+    natPmpGateway: o.natpmp ? (ssdpHost ?? undefined) : false,
     ...(o.natpmpPort ? { natPmpPort: int('--natpmp-port', o.natpmpPort, 1, 65535) } : {}),
     authorized: o.authorized === true,
   };
@@ -278,7 +280,9 @@ Exit codes: 0 ran (whatever it found, also "no IGD"), 1 could not do its job, 2 
     }
     if (removed.some((r) => !r.removed)) {
       const bad = removed.find((r) => !r.removed)!;
-      if (!json) warn(`could not remove ${removeTarget.protocol}/${removeTarget.port}: ${bad.error ?? 'still listed'}`);
+      const msg = `could not remove ${removeTarget.protocol}/${removeTarget.port}: ${bad.error ?? 'still listed'}`;
+      if (json) process.stderr.write(`${JSON.stringify({ error: { code: ErrorCodes.UPNP_SOAP_FAULT, message: msg } })}\n`);
+      else warn(msg);
       return 1;
     }
     return 0;

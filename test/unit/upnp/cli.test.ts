@@ -116,7 +116,7 @@ describe('iotguard upnp (CLI)', () => {
     const port = igd.ssdpPort;
     await igd.close();
     igd = undefined;
-    const r = await cli(['--json', '--no-neigh', '--ssdp-target', `127.0.0.1:${port}`, '--wait', '300']);
+    const r = await cli(['--json', '--no-neigh', '--no-natpmp', '--ssdp-target', `127.0.0.1:${port}`, '--wait', '300']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ gateways: [], findings: [] });
   });

@@ -210,6 +210,25 @@ describe('hostile fake IGD: clear error or bounded result, never a hang', () => 
     expect(Date.now() - t0).toBeLessThan(6000);
   });
 
+  it('no IGD but NAT-PMP on the default gateway → upnp-enabled for NAT-PMP', async () => {
+    igd = await startFakeIgd();
+    const r = await runUpnpAudit(
+      { ssdpHost: '127.0.0.1', ssdpPort: 9, ssdpWaitMs: 300, natPmpPort: igd.natPmpPort },
+      { ...components(), defaultGateway: async () => '127.0.0.1' },
+    );
+    expect(r.gateways).toEqual([]);
+    expect(r.natPmp).toMatchObject({ natPmp: true, externalIp: '5.45.0.2' });
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ id: 'upnp-enabled', device: { ip: '127.0.0.1' }, evidence: { igd: false, natPmp: true } });
+  });
+
+  it('a gateway whose every SOAP action faults is not reported as accepting control', async () => {
+    igd = await startFakeIgd({ mode: 'soap-fault' });
+    const r = await runUpnpAudit({ locations: [igd.location], natPmpGateway: false }, components());
+    expect(r.gateways[0].controlAccepted).toBe(false);
+    expect(r.findings.some((f) => f.id === 'upnp-enabled')).toBe(false);
+  });
+
   it('no NAT-PMP on the gateway → absent, bounded', async () => {
     const t0 = Date.now();
     const r = await probeNatPmp('127.0.0.1', { port: 9, tries: 2 });
