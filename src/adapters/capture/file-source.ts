@@ -18,6 +18,23 @@ export interface ReadResult {
 }
 
 const CHUNK = 1 << 20;
+/** Plain files are read into one reused buffer: no per-chunk allocation, so no GC churn at 500k+ packets/s. */
+const FILE_CHUNK = 4 << 20;
+
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(FILE_CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, FILE_CHUNK, null);
+      if (bytesRead === 0) return;
+      // the readers copy any partial record they keep, so the buffer can be refilled
+      yield bytesRead === FILE_CHUNK ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Stream capture bytes from any readable (file, gunzip, tcpdump's stdout, an SSH channel) through the readers. */
 export async function readCaptureStream(
@@ -74,13 +91,11 @@ export async function readCaptureFile(path: string, sink: PacketRecordSink, opts
     throw new IotguardError(ErrorCodes.CAPTURE_FAILED, `cannot read ${path}: ${err.message}`, { cause: e });
   }
   const gzip = sniffFormat(head) === 'gzip';
+  if (!gzip) return { ...(await readCaptureStream(fileChunks(path), sink, path, opts)), gzip };
   const file = createReadStream(path, { highWaterMark: CHUNK });
-  let stream: Readable = file;
-  if (gzip) {
-    const gun = createGunzip({ chunkSize: CHUNK });
-    file.on('error', (e) => gun.destroy(e));
-    stream = file.pipe(gun);
-  }
+  const gun = createGunzip({ chunkSize: CHUNK });
+  file.on('error', (e) => gun.destroy(e));
+  const stream: Readable = file.pipe(gun);
   try {
     const r = await readCaptureStream(stream, sink, path, opts);
     return { ...r, gzip };

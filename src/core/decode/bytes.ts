@@ -59,12 +59,9 @@ export function hex(b: Uint8Array, o: number, len: number): string {
 
 /** Latin-1 text of b[o..end) (bytes map 1:1 to code points, so never throws). */
 export function latin1(b: Uint8Array, o: number, end: number): string {
-  let s = '';
-  // chunked to keep String.fromCharCode's argument count bounded
-  for (let i = o; i < end; i += 4096) {
-    s += String.fromCharCode.apply(null, Array.from(b.subarray(i, Math.min(end, i + 4096))));
-  }
-  return s;
+  if (end <= o) return '';
+  // a Buffer view over the same memory (no copy); latin1 decoding cannot fail
+  return Buffer.from(b.buffer, b.byteOffset + o, end - o).toString('latin1');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -114,3 +111,12 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Result of an application decoder: a bad message is data, never an exception. */
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 export const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+
+/**
+ * A copy of b[start..end) as a plain Uint8Array. Never use `.slice()` on
+ * packet bytes: on a Node Buffer it returns a view, and the reader reuses its
+ * buffer for the next chunk.
+ */
+export function copyBytes(b: Uint8Array, start = 0, end = b.length): Uint8Array {
+  return Uint8Array.prototype.slice.call(b, start, end);
+}

@@ -4,6 +4,8 @@
 // push-based (feed chunks, then end) so a file or a pipe streams through in
 // constant memory; nothing here throws on malformed input.
 
+import { copyBytes } from './bytes.js';
+
 export interface PacketRecordSink {
   /**
    * One captured packet. `buf[off .. off+capLen)` holds its bytes and is valid
@@ -36,19 +38,33 @@ export abstract class StreamingReader {
   /** Feed the next chunk; returns the error that stopped reading, if any (then further chunks are ignored). */
   feed(chunk: Uint8Array): CaptureFormatError | undefined {
     if (this.error) return this.error;
-    let data = chunk;
-    if (this.pending && this.pending.length > 0) {
-      const joined = new Uint8Array(this.pending.length + chunk.length);
+    let c = 0;
+    // finish a record split across chunks by copying only the bytes it lacks (never the whole chunk)
+    while (this.pending !== undefined && this.pending.length > 0) {
+      const have = this.pending.length;
+      const need = Math.max(this.need(this.pending), have + 1);
+      const take = Math.min(chunk.length - c, need - have);
+      if (take <= 0) return undefined;
+      const joined = new Uint8Array(have + take);
       joined.set(this.pending, 0);
-      joined.set(chunk, this.pending.length);
-      data = joined;
+      joined.set(chunk.subarray(c, c + take), have);
+      c += take;
+      this.pending = joined;
+      if (joined.length < need) return undefined;
+      const pos = this.parse(joined);
+      if (this.error) return this.error;
+      this.base += pos;
+      this.pending = pos < joined.length ? copyBytes(joined, pos) : undefined;
+      if (pos === 0 && c >= chunk.length) return undefined;
     }
+    if (c >= chunk.length) return undefined;
+    const data = c === 0 ? chunk : chunk.subarray(c);
     const pos = this.parse(data);
     if (this.error) return this.error;
     this.base += pos;
-    // keep the incomplete tail; copy it when small so a large chunk is not retained
     const rest = data.length - pos;
-    this.pending = rest === 0 ? undefined : rest < 65536 ? data.slice(pos) : data.subarray(pos);
+    // keep the incomplete tail as a copy so the big chunk can be freed
+    this.pending = rest === 0 ? undefined : copyBytes(data, pos);
     return undefined;
   }
 
@@ -73,6 +89,8 @@ export abstract class StreamingReader {
     return relOffset;
   }
 
+  /** Bytes needed from d[0] to hold the next whole unit (file header, record header or record). */
+  protected abstract need(d: Uint8Array): number;
   /** Parse whole records from data starting at 0; return the position of the first unconsumed byte. */
   protected abstract parse(data: Uint8Array): number;
   protected abstract sawHeader(): boolean;

@@ -4,7 +4,7 @@
 import { type CaptureFormatError, type PacketRecordSink } from './capture-format.js';
 import { PcapReader, PCAP_MAGICS } from './pcap.js';
 import { PcapngReader, PCAPNG_SHB } from './pcapng.js';
-import { u32 } from './bytes.js';
+import { copyBytes, u32 } from './bytes.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -35,7 +35,7 @@ export class CaptureReader {
     if (!this.inner) {
       const data = this.head ? concat(this.head, chunk) : chunk;
       if (data.length < 4) {
-        this.head = data.slice();
+        this.head = copyBytes(data);
         return undefined;
       }
       this.head = undefined;

@@ -46,12 +46,17 @@ export function looksLikeHttpStart(b: Uint8Array, o: number, end: number): boole
   return false;
 }
 
-/** Parse a head that ends at headEnd (index of the CRLFCRLF). */
-export function decodeHttpHead(b: Uint8Array, o: number, headEnd: number): Decoded<HttpHead> {
+/**
+ * Parse a head that ends at headEnd (index of the CRLFCRLF). With `only`, just
+ * the header fields named there are kept (the engine's framing needs three;
+ * building every field is what costs when no detector wants them).
+ */
+export function decodeHttpHead(b: Uint8Array, o: number, headEnd: number, only?: ReadonlySet<string>): Decoded<HttpHead> {
   if (headEnd - o > HTTP_MAX_HEAD) return fail('head-too-large');
   const text = latin1(b, o, headEnd);
-  const lines = text.split(/\r?\n/);
-  const first = lines[0] ?? '';
+  let eol = text.indexOf('\n');
+  if (eol < 0) eol = text.length;
+  const first = text.charCodeAt(eol - 1) === 13 ? text.slice(0, eol - 1) : text.slice(0, eol);
   const head: HttpHead = { kind: 'request', method: '', target: '', version: '', status: 0, reason: '', headers: [], headLength: headEnd - o + 4 };
   let m = /^((?:HTTP|RTSP)\/\d\.\d) (\d{3})(?: (.*))?$/.exec(first);
   if (m) {
@@ -66,11 +71,16 @@ export function decodeHttpHead(b: Uint8Array, o: number, headEnd: number): Decod
     head.target = m[2];
     head.version = m[3];
   }
-  for (let i = 1; i < lines.length && head.headers.length < 128; i++) {
-    const line = lines[i];
-    const c = line.indexOf(':');
-    if (c <= 0) continue;
-    head.headers.push([line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim()]);
+  let p = eol + 1;
+  while (p < text.length && head.headers.length < 128) {
+    let e = text.indexOf('\n', p);
+    if (e < 0) e = text.length;
+    const c = text.indexOf(':', p);
+    if (c > p && c < e) {
+      const name = text.slice(p, c).trim().toLowerCase();
+      if (only === undefined || only.has(name)) head.headers.push([name, text.slice(c + 1, e).trim()]);
+    }
+    p = e + 1;
   }
   return { ok: true, value: head };
 }

@@ -20,6 +20,13 @@ export class PcapReader extends StreamingReader {
     return this.header;
   }
 
+  protected need(d: Uint8Array): number {
+    if (!this.header) return 24;
+    if (d.length < 16) return 16;
+    const incl = this.le ? u32le(d, 8) : u32(d, 8);
+    return 16 + Math.min(incl, MAX_RECORD);
+  }
+
   protected parse(d: Uint8Array): number {
     let p = 0;
     const n = d.length;

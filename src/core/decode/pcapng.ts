@@ -35,6 +35,14 @@ export class PcapngReader extends StreamingReader {
     return this.ifaces.map((i) => i.linktype);
   }
 
+  protected need(d: Uint8Array): number {
+    if (d.length < 12) return 12;
+    let le = this.le;
+    if (u32(d, 0) === PCAPNG_SHB) le = u32(d, 8) === 0x4d3c2b1a;
+    const len = le ? u32le(d, 4) : u32(d, 4);
+    return len < 12 || len > MAX_RECORD ? 12 : len;
+  }
+
   protected parse(d: Uint8Array): number {
     let p = 0;
     const n = d.length;

@@ -2,7 +2,7 @@
 // direction by TlsRecordStream, handshake messages (which may span records)
 // are cut out and the hellos and certificate list decoded. Everything after
 // ChangeCipherSpec, or after a TLS 1.3 ServerHello, is encrypted and ignored.
-import { u16, type Decoded, fail } from './bytes.js';
+import { copyBytes, u16, type Decoded, fail } from './bytes.js';
 
 export interface ClientHello {
   recordVersion: number;
@@ -167,7 +167,7 @@ export function decodeCertificateList(b: Uint8Array, o: number, end: number, tls
   while (p + 3 <= le && certs.length < 16) {
     const l = (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
     if (p + 3 + l > le) break;
-    certs.push(b.slice(p + 3, p + 3 + l));
+    certs.push(copyBytes(b, p + 3, p + 3 + l));
     p += 3 + l;
     if (tls13) {
       if (p + 2 > le) break;
@@ -268,7 +268,7 @@ export class TlsRecordStream {
       this.rec = new Uint8Array(0);
       return;
     }
-    this.rec = rest > 0 ? data.slice(p, n) : new Uint8Array(0);
+    this.rec = rest > 0 ? copyBytes(data, p, n) : new Uint8Array(0);
   }
 
   private handshakeBytes(b: Uint8Array, o: number, end: number, recVer: number): void {
@@ -298,7 +298,7 @@ export class TlsRecordStream {
       p += 4 + len;
     }
     const rest = n - p;
-    this.hs = rest > 0 ? data.slice(p, n) : new Uint8Array(0);
+    this.hs = rest > 0 ? copyBytes(data, p, n) : new Uint8Array(0);
   }
 
   /** Stop after this point (e.g. TLS 1.3 after the ServerHello). */

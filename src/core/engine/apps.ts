@@ -3,7 +3,7 @@
 // pure decoder and turns the result into events. The registries at the end
 // pick an analyzer by content first (TLS, HTTP, SSH, MQTT look unmistakable)
 // and by port second.
-import { concatBytes, indexOfHeaderEnd, latin1, u16 } from '../decode/bytes.js';
+import { concatBytes, copyBytes, indexOfHeaderEnd, latin1, u16 } from '../decode/bytes.js';
 import { decodeDns, type DnsMessage, type DnsRecord } from '../decode/dns.js';
 import { decodeDhcp, DHCP_MESSAGE_TYPES, type Dhcp } from '../decode/dhcp.js';
 import { decodeHttpHead, header, looksLikeHttpStart, HTTP_MAX_HEAD, type HttpHead } from '../decode/http.js';
@@ -39,6 +39,8 @@ export interface AppHost {
   dnsSeen(flow: Flow, m: DnsMessage): void;
   dhcpSeen(flow: Flow, d: Dhcp, ts: number): void;
   mdnsSeen(flow: Flow, m: DnsMessage): void;
+  /** True when the flow's sender has no host name yet (mDNS is then worth decoding). */
+  needsHostname(flow: Flow): boolean;
   /** A name for the server side from the protocol itself (SNI, Host). */
   nameHint(flow: Flow, name: string): void;
   readonly ts: number;
@@ -97,13 +99,16 @@ function emitDns(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 't
 
 class UdpDns implements FlowAnalyzer {
   done = false;
-  private pending = new Map<number, number>();
+  private pending: Map<number, number> | undefined;
   data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    // queries matter only to detectors; responses also feed name correlation (QR bit, RFC 1035 §4.1.1)
+    if (!host.wants('dns') && !host.wants('anomaly') && (end - o < 3 || (b[o + 2] & 0x80) === 0)) return;
     const r = decodeDns(b, o, end);
     if (!r.ok) {
       if (host.wants('anomaly')) host.emit({ kind: 'anomaly', ...host.base(flow), layer: 'dns', reason: r.reason, flowId: flow.id });
       return;
     }
+    if (this.pending === undefined && host.wants('dns')) this.pending = new Map();
     emitDns(host, flow, r.value, 'udp', this.pending);
   }
 }
@@ -130,13 +135,14 @@ class TcpDns implements FlowAnalyzer {
     }
     d = d.subarray(p);
     if (d.length > 70000) this.done = true;
-    this.buf[i] = d.length > 0 ? d.slice() : EMPTY;
+    this.buf[i] = d.length > 0 ? copyBytes(d) : EMPTY;
   }
 }
 
 class Mdns implements FlowAnalyzer {
   done = false;
   data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
+    if (!host.wants('mdns') && !host.needsHostname(flow)) return;
     const r = decodeDns(b, o, end);
     if (!r.ok) return;
     const m = r.value;
@@ -271,8 +277,16 @@ function parseAuth(v: string | undefined): HttpAuth | undefined {
   return auth;
 }
 
+/** The fields the engine itself needs from a head: framing and the server name. */
+const FRAMING_HEADERS: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding']);
+
 class HttpApp implements FlowAnalyzer {
   done = false;
+
+  private active(host: AppHost): boolean {
+    return host.wants('http-request') || host.wants('http-response') || host.wants('upnp-soap');
+  }
+
   private dirs: [HttpDir, HttpDir] = [
     { mode: 'head', headBuf: EMPTY, bodyLeft: 0, pending: undefined },
     { mode: 'head', headBuf: EMPTY, bodyLeft: 0, pending: undefined },
@@ -324,12 +338,12 @@ class HttpApp implements FlowAnalyzer {
           d.mode = 'resync';
           return;
         }
-        d.headBuf = buf.slice(start, stop);
+        d.headBuf = copyBytes(buf, start, stop);
         return;
       }
       const consumedFromThis = he + 4 - start - d.headBuf.length;
       d.headBuf = EMPTY;
-      const r = decodeHttpHead(buf, start, he);
+      const r = decodeHttpHead(buf, start, he, this.active(host) ? undefined : FRAMING_HEADERS);
       p += consumedFromThis;
       if (!r.ok) {
         d.mode = 'resync';
@@ -337,6 +351,11 @@ class HttpApp implements FlowAnalyzer {
       }
       this.flush(host, flow, toServer, d);
       this.startMessage(host, flow, toServer, d, r.value);
+      if (flow.serverName !== undefined && !this.active(host)) {
+        // nobody listens to HTTP events and the flow has its name: nothing left to learn
+        this.done = true;
+        return;
+      }
       if (++this.messages > 10_000) {
         this.done = true;
         return;
@@ -346,12 +365,14 @@ class HttpApp implements FlowAnalyzer {
 
   private startMessage(host: AppHost, flow: Flow, toServer: boolean, d: HttpDir, h: HttpHead): void {
     const cl = contentLength(h);
+    // with no detector listening, only framing (to find the next head) and the Host name matter
+    const active = this.active(host);
     let bodyLen: number | undefined;
     let request: PendingMsg['request'];
     if (h.kind === 'request') {
       const hostHdr = header(h, 'host');
       if (hostHdr && flow.serverName === undefined) host.nameHint(flow, hostHdr.replace(/:\d+$/, ''));
-      if (this.requests.length < 64) this.requests.push({ method: h.method, path: h.target, host: hostHdr, frame: host.frame });
+      if (active && this.requests.length < 64) this.requests.push({ method: h.method, path: h.target, host: hostHdr, frame: host.frame });
       bodyLen = cl ?? (/chunked/i.test(header(h, 'transfer-encoding') ?? '') ? undefined : 0);
     } else {
       const req = this.requests[0];
@@ -361,6 +382,16 @@ class HttpApp implements FlowAnalyzer {
       else bodyLen = cl;
     }
     const soap = h.kind === 'request' && h.method === 'POST' && (header(h, 'soapaction') !== undefined || /xml/i.test(header(h, 'content-type') ?? ''));
+    if (!active) {
+      d.pending = undefined;
+      if (bodyLen === 0) d.mode = 'head';
+      else if (bodyLen === undefined) d.mode = 'resync';
+      else {
+        d.bodyLeft = bodyLen;
+        d.mode = 'body';
+      }
+      return;
+    }
     d.pending = { head: h, frame: host.frame, ts: host.ts, body: [], bodyLen: 0, want: soap ? SOAP_BODY : BODY_PREFIX, request };
     if (bodyLen === 0) {
       this.flush(host, flow, toServer, d);
@@ -381,7 +412,7 @@ class HttpApp implements FlowAnalyzer {
     if (!m || m.bodyLen >= m.want) return;
     const n = Math.min(end - o, m.want - m.bodyLen);
     if (n <= 0) return;
-    m.body.push(b.slice(o, o + n));
+    m.body.push(copyBytes(b, o, o + n));
     m.bodyLen += n;
     if (m.bodyLen >= m.want) {
       const resync = m.resyncAfter;
@@ -409,7 +440,7 @@ class HttpApp implements FlowAnalyzer {
       }
     }
     const base = { ...host.base(flow), ts: m.ts, frame: m.frame };
-    const prefix = body.length > BODY_PREFIX ? body.slice(0, BODY_PREFIX) : body;
+    const prefix = body.length > BODY_PREFIX ? copyBytes(body, 0, BODY_PREFIX) : body;
     if (h.kind === 'request') {
       if (host.wants('http-request')) {
         host.emit({
@@ -533,6 +564,13 @@ class TlsApp implements FlowAnalyzer {
       const ch: ClientHello = r.value;
       this.sni = ch.sni;
       if (ch.sni) host.nameHint(flow, ch.sni);
+      if (!host.wants('tls-client-hello') && !host.wants('tls-server-hello') && !host.wants('tls-certificate') && !host.wants('tls-alert')) {
+        // the SNI was all the engine needed
+        this.c.stop();
+        this.s.stop();
+        this.done = true;
+        return;
+      }
       if (!host.wants('tls-client-hello')) return;
       const j3 = ja3(ch);
       const versions = ch.supportedVersions.length > 0 ? ch.supportedVersions : [ch.helloVersion];
@@ -632,13 +670,13 @@ class MqttApp implements FlowAnalyzer {
     const rl = mqttVarint(d, 1, d.length);
     if (!rl) {
       if (d.length >= 5) this.got[i] = true;
-      else this.buf[i] = d.slice();
+      else this.buf[i] = copyBytes(d);
       this.check();
       return;
     }
     const total = 1 + rl[1] + rl[0];
     if (d.length < total && total < 65536) {
-      this.buf[i] = d.slice();
+      this.buf[i] = copyBytes(d);
       return;
     }
     this.got[i] = true;

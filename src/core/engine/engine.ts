@@ -7,7 +7,7 @@
 // Hot path (every packet): one reused PacketView, numeric flow lookup,
 // counters updated in place. Strings and event objects are made once per flow
 // or only for the event kinds some detector asked for.
-import { ipv4Text, ipv6At, macAt } from '../decode/bytes.js';
+import { copyBytes, ipv4Text, ipv6At, macAt } from '../decode/bytes.js';
 import { decodeArp } from '../decode/arp.js';
 import { PacketView } from '../decode/packet-view.js';
 import { decodeLayers, ETHERTYPE_ARP } from '../decode/registry.js';
@@ -227,6 +227,11 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
   }
 
+  needsHostname(flow: Flow): boolean {
+    const d = this.devices.byAddress(flow.clientIp);
+    return d !== undefined && d.hostname === undefined;
+  }
+
   nameHint(flow: Flow, name: string): void {
     if (flow.serverName === undefined && name.length > 0 && name.length < 256) flow.serverName = name.toLowerCase();
   }
@@ -258,7 +263,8 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       this.undecoded++;
     }
     if (this.want.has('packet')) this.packetOut(pv, flow, toServer);
-    if (++this.sinceSweep >= SWEEP_EVERY) {
+    // sweep cost is linear in live flows: space sweeps so it stays a small share per packet
+    if (++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep >= this.flows.size * 2) {
       this.sinceSweep = 0;
       this.sweep();
     }
@@ -546,7 +552,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
         else f.oooS = q;
       }
       if (q.length < MAX_OOO) {
-        q.push([seq, b.slice(pv.payloadOff, pv.payloadOff + len)]);
+        q.push([seq, copyBytes(b, pv.payloadOff, pv.payloadOff + len)]);
         return;
       }
       q.length = 0;
