@@ -224,8 +224,13 @@ export async function runSafeChecks(
     }
     const port = u.port ? Number(u.port) : 80;
     try {
-      const r = await get(ev.ip, port, `${u.pathname}${u.search}`, getOpts);
+      const path = `${u.pathname}${u.search}`;
+      const r = await get(ev.ip, port, path, getOpts);
       report.requests.push({ url: loc, status: r.status });
+      // The description's own HTTP answer is evidence too (Server header, open port).
+      const server = headerText(r.headers, 'server');
+      out.httpProbes!.push({ port, path, status: r.status, body: r.body, ...(server ? { server } : {}) });
+      if (!out.openPorts.some((p) => p.port === port && (p.proto ?? 'tcp') === 'tcp')) out.openPorts.push({ port, proto: 'tcp', service: 'upnp' });
       if (r.status >= 200 && r.status < 300) {
         const d = parseUpnpDescription(r.body, headerText(r.headers, 'server'));
         if (d) out.upnp!.push({ ...d, location: loc });
