@@ -62,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     .requiredOption('--targets <ips>', 'device addresses, comma separated (must be on a directly attached subnet)')
     .option('--services <list>', `services to test, e.g. telnet,ssh,http:8080 (default: whichever of ${CRED_SERVICES.join(', ')} have a well-known port open)`)
     .option('--wordlist <name|file>', `${NAMED_WORDLISTS.join(' | ')} | a file of login:password lines (its pairs are never shown)`, 'defaults')
-    .addOption(new Option('--max-rate <n>', 'login attempts per second per device').default(DEFAULT_RUNNER_INIT.maxRate).argParser(num('--max-rate', 0.01, 100)))
+    .addOption(new Option('--max-rate <n>', 'login attempts per second per device').default(DEFAULT_RUNNER_INIT.maxRate).argParser(num('--max-rate', 0.01, 1000)))
     .addOption(new Option('--concurrency <n>', 'connections at once per device').default(DEFAULT_RUNNER_INIT.concurrency).argParser(num('--concurrency', 1, 16)))
     .addOption(new Option('--timeout <seconds>', 'wait for each prompt or answer').default(8).argParser(num('--timeout', 0.1, 120)))
     .option('--http-path <path>', 'HTTP path to log in to', '/')
@@ -126,7 +126,11 @@ export async function run(argv: string[]): Promise<number> {
       }
     },
   });
-  loginBar?.done();
+  if (loginBar) {
+    // the run stops early on successes and lock-outs: show what was really tried
+    loginBar.setTotal(report.results.reduce((n, r) => n + r.attempts, 0));
+    loginBar.done();
+  }
 
   if (json) {
     printJson({

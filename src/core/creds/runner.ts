@@ -16,6 +16,11 @@ export interface CredJob {
   service: CredService;
   port: number;
   creds: Credential[];
+  /**
+   * The port answered a connect probe just before: a refusal or hang-up on the
+   * first login is then the device limiting connections, not a closed port.
+   */
+  knownOpen?: boolean;
 }
 
 export interface RunnerComponents {
@@ -106,11 +111,17 @@ async function runJob(job: CredJob, gate: DeviceGate, c: RunnerComponents, init:
   let consecutiveErrors = 0;
   let final: Omit<CredResult, keyof typeof base | 'attempts' | 'durationMs'> | undefined;
 
+  const live = new Set<{ close(): void }>();
   const finish = (f: NonNullable<typeof final>) => {
-    if (!final) final = f;
+    if (final) return;
+    final = f;
+    // the other connections' tries are moot now: hang up instead of waiting out their fail delays
+    for (const s of live) s.close();
   };
 
   const handle = (cred: Credential, out: AttemptOutcome): 'next' | 'new-session' | 'stop' => {
+    // a sibling already decided (and hung this session up): its answer no longer counts
+    if (final && out.kind !== 'success' && out.kind !== 'failure') return 'stop';
     switch (out.kind) {
       case 'success': {
         attempts++;
@@ -144,7 +155,7 @@ async function runJob(job: CredJob, gate: DeviceGate, c: RunnerComponents, init:
       case 'error':
         if (out.attempted) attempts++;
         else queue.unshift(cred);
-        if (!answered) {
+        if (!answered && !(job.knownOpen && (out.reason === 'refused' || out.reason === 'closed'))) {
           finish({ status: 'unreachable', detail: out.detail });
           return 'stop';
         }
@@ -152,7 +163,9 @@ async function runJob(job: CredJob, gate: DeviceGate, c: RunnerComponents, init:
         if (consecutiveErrors > init.maxRetries) {
           finish({
             status: 'rate-limited',
-            detail: `the device stopped answering after ${attempts} attempts (${out.detail}); gave up after ${init.maxRetries} back-offs`,
+            detail: answered
+              ? `the device stopped answering after ${attempts} attempts (${out.detail}); gave up after ${init.maxRetries} back-offs`
+              : `the port answered a probe but refuses logins (${out.detail}); gave up after ${init.maxRetries} back-offs`,
           });
           return 'stop';
         }
@@ -167,6 +180,7 @@ async function runJob(job: CredJob, gate: DeviceGate, c: RunnerComponents, init:
       try {
         if (final || queue.length === 0) return;
         const session = tester.session({ ip: job.ip, port: job.port });
+        live.add(session);
         try {
           while (!final && queue.length > 0) {
             const cred = queue.shift() as Credential;
@@ -185,6 +199,7 @@ async function runJob(job: CredJob, gate: DeviceGate, c: RunnerComponents, init:
             if (next !== 'next') break;
           }
         } finally {
+          live.delete(session);
           session.close();
         }
       } finally {

@@ -237,6 +237,11 @@ export function classifyTelnetText(text: string, afterPassword: boolean): Telnet
   return 'nothing';
 }
 
+/** A post-login marker (motd, BusyBox shell banner) proves the login without waiting for the prompt to settle. */
+export function hasPostLoginMarker(text: string): boolean {
+  return POST_LOGIN.test(text.replace(/\r/g, '').slice(-600));
+}
+
 /** The last non-empty line of device text, trimmed and printable, for evidence. */
 export function lastLine(text: string): string {
   const lines = text

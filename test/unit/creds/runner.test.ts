@@ -156,3 +156,20 @@ describe('findings', () => {
     expect(f.title).toContain('root / xc3511');
   });
 });
+
+describe('connection limits before the first answer', () => {
+  it('a port that answered the probe but refuses logins is rate-limited after back-offs, not unreachable', async () => {
+    const c = clock();
+    const log: number[] = [];
+    const t = scripted('telnet', () => ({ kind: 'error', reason: 'refused', detail: 'telnet: connection refused', attempted: false }), log, c);
+    const [r] = await c.drive(runCredAudit([{ ...job(list(10)), knownOpen: true }], { testers: { telnet: t }, ...c }, { ...init, concurrency: 1 }));
+    expect(r.status).toBe('rate-limited');
+    expect(r.attempts).toBe(0);
+    expect(log).toHaveLength(init.maxRetries + 1);
+    expect(r.detail).toMatch(/answered a probe but refuses logins/);
+    // without the probe's word, the same refusal means the port is shut
+    const c2 = clock();
+    const [r2] = await c2.drive(runCredAudit([job(list(10))], { testers: { telnet: scripted('telnet', () => ({ kind: 'error', reason: 'refused', detail: 'x', attempted: false })) }, ...c2 }, init));
+    expect(r2.status).toBe('unreachable');
+  });
+});

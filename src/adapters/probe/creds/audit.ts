@@ -8,14 +8,8 @@ import { DEFAULT_RUNNER_INIT, runCredAudit, type CredJob, type RunnerInit } from
 import { CRED_SERVICES, type CredResult, type CredService, type CredTester, type Credential } from '../../../core/creds/types.js';
 import { listFor, userListFor, type NamedWordlist } from '../../../core/creds/wordlist.js';
 import { arpTable, loadShippedLists, loadUserWordlist } from './data.js';
-import { createFtpTester } from './ftp.js';
-import { createHttpTester } from './http.js';
-import { createMqttTester } from './mqtt.js';
 import { probePorts } from './ports.js';
-import { createRtspTester } from './rtsp.js';
 import { attachedNets, inScope, type AttachedNet } from './scope.js';
-import { createSshTester } from './ssh.js';
-import { createTelnetTester } from './telnet.js';
 
 export interface ServiceRequest {
   service: CredService;
@@ -45,6 +39,24 @@ export interface CredAuditReport {
   findings: Finding[];
   /** Targets with no login service open (when services were not named). */
   noServices: string[];
+}
+
+async function loadTester(service: CredService, t: { connectTimeoutMs: number; replyTimeoutMs: number; httpPath: string; rtspPath: string }): Promise<CredTester> {
+  const base = { connectTimeoutMs: t.connectTimeoutMs, replyTimeoutMs: t.replyTimeoutMs };
+  switch (service) {
+    case 'telnet':
+      return (await import('./telnet.js')).createTelnetTester(base);
+    case 'ssh':
+      return (await import('./ssh.js')).createSshTester(base);
+    case 'http':
+      return (await import('./http.js')).createHttpTester({ ...base, path: t.httpPath });
+    case 'ftp':
+      return (await import('./ftp.js')).createFtpTester(base);
+    case 'mqtt':
+      return (await import('./mqtt.js')).createMqttTester(base);
+    case 'rtsp':
+      return (await import('./rtsp.js')).createRtspTester({ ...base, path: t.rtspPath });
+  }
 }
 
 export function checkScope(targets: string[], nets: AttachedNet[] = attachedNets()): void {
@@ -80,7 +92,7 @@ export async function runCredsAudit(o: CredAuditOptions): Promise<CredAuditRepor
       const open = mine.filter((w) => states.get(w.port) === 'open');
       for (const w of open) {
         any = true;
-        jobs.push({ ip, service: w.service, port: w.port, creds: credsFor(w.service) });
+        jobs.push({ ip, service: w.service, port: w.port, creds: credsFor(w.service), knownOpen: true });
       }
       if (open.length === 0 && o.services) {
         // named by the user: say why nothing was tried
@@ -102,15 +114,11 @@ export async function runCredsAudit(o: CredAuditOptions): Promise<CredAuditRepor
   }
 
   const t = { connectTimeoutMs: o.connectTimeoutMs ?? 3000, replyTimeoutMs: o.replyTimeoutMs ?? 8000 };
-  const testers: Partial<Record<CredService, CredTester>> = {
-    telnet: createTelnetTester(t),
-    ssh: createSshTester(t),
-    http: createHttpTester({ ...t, path: o.httpPath ?? '/' }),
-    ftp: createFtpTester(t),
-    mqtt: createMqttTester(t),
-    rtsp: createRtspTester({ ...t, path: o.rtspPath ?? '/' }),
-    ...o.testers,
-  };
+  const testers: Partial<Record<CredService, CredTester>> = { ...o.testers };
+  // load only the protocol stacks in use (ssh2, mqtt and basic-ftp take a while to import)
+  for (const service of new Set(jobs.map((j) => j.service))) {
+    if (!testers[service]) testers[service] = await loadTester(service, { ...t, httpPath: o.httpPath ?? '/', rtspPath: o.rtspPath ?? '/' });
+  }
   const total = jobs.reduce((n, j) => n + j.creds.length, 0);
   let done = 0;
   const results = await runCredAudit(

@@ -5,7 +5,7 @@
 // shell prompt or a post-login marker appears; it is closed at once, no command
 // is ever sent.
 import type { Socket } from 'node:net';
-import { TelnetClientCodec, classifyTelnetText, encodeLine, lastLine, type TelnetScreen } from '../../../core/creds/telnet.js';
+import { TelnetClientCodec, classifyTelnetText, encodeLine, hasPostLoginMarker, lastLine, type TelnetScreen } from '../../../core/creds/telnet.js';
 import type { AttemptOutcome, CredSession, CredTester, Credential, Target } from '../../../core/creds/types.js';
 import { Inbox, connectTcp } from './tcp.js';
 
@@ -44,7 +44,8 @@ class TelnetSession implements CredSession {
         return wanted(s) ? s : undefined;
       },
       timeoutMs,
-      (s) => (s === 'shell' ? this.init.settleMs : 0),
+      // a bare prompt must stay the last thing said for a moment; a banner or motd proves it at once
+      (s) => (s === 'shell' && !hasPostLoginMarker(this.text()) ? this.init.settleMs : 0),
     );
   }
 
