@@ -218,7 +218,9 @@ export function adviceFor(entry: KevEntry, confidence: Confidence): string {
   const check = confidence === 'product-family' ? `This device looks like a ${what}; check its exact model and firmware version, and ` : '';
   const start = (s: string) => (check ? s.charAt(0).toLowerCase() + s.slice(1) : s);
   let act: string;
-  if (entry.fix.available) {
+  if (entry.fix.available === undefined && !entry.fix.endOfLife) {
+    act = `Look on ${entry.vendor}'s support site for firmware that fixes ${entry.cve ?? entry.id} and install it; if there is none, replace the device or isolate it on a separate IoT network with no port forwards.`;
+  } else if (entry.fix.available) {
     act = entry.fix.version
       ? `Update the firmware to ${entry.fix.version} or later from ${entry.vendor}'s support site, and until then keep it unreachable from the internet (no port forwards, UPnP off).`
       : `Install the latest firmware from ${entry.vendor}'s support site, and until then keep it unreachable from the internet (no port forwards, UPnP off).`;
@@ -239,7 +241,7 @@ export function findingFor(device: DeviceRef, m: VulnMatch): Finding {
     signature: m.signature,
     matched: m.facts,
     affected: e.affected.text,
-    fixAvailable: e.fix.available,
+    fixAvailable: e.fix.available ?? null,
     botnets: e.botnets,
     sources: e.sources,
   };

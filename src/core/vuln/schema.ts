@@ -141,7 +141,8 @@ const entrySchema = z
       .strict(),
     fix: z
       .object({
-        available: z.boolean(),
+        /** A fixed firmware exists (true) or the vendor says none will come (false); absent when the sources do not say. */
+        available: z.boolean().optional(),
         /** e.g. "firmware 1.0.7.6 or later"; omitted when the source gives none. */
         version: z.string().min(1).optional(),
         /** Vendor says end of life: replace the device. */
@@ -157,6 +158,7 @@ const entrySchema = z
   .superRefine((e, ctx) => {
     if (e.cve !== null && e.id !== e.cve) ctx.addIssue({ code: 'custom', message: 'an entry with a CVE uses it as its id' });
     if (e.fix.endOfLife && e.fix.available) ctx.addIssue({ code: 'custom', message: 'an end-of-life product has no fix available' });
+    if (e.fix.version && e.fix.available !== true) ctx.addIssue({ code: 'custom', message: 'a fixed version implies fix.available: true' });
     for (const s of e.signatures) {
       if (s.version && !e.affected.ranges && !e.affected.allVersions) {
         ctx.addIssue({ code: 'custom', message: `signature "${s.name}" extracts a version but the entry has no affected ranges` });

@@ -130,6 +130,11 @@ describe('validation on load', () => {
     expect(rejects((e) => (e.safeCheck = { path: '/shell%3Bid', why: 'encoded metacharacters too' }))).toMatch(/metacharacters/);
   });
 
+  it('rejects a fixed version without a fix, and a fix for an end-of-life product', () => {
+    expect(rejects((e) => (e.fix = { version: '2.0' }))).toMatch(/implies fix.available/);
+    expect(rejects((e) => (e.fix = { available: true, endOfLife: true }))).toMatch(/end-of-life/);
+  });
+
   it('rejects duplicate ids and a CVE entry whose id differs from its CVE', () => {
     expect(() => compileKevCatalog({ version: 1, entries: [minimalEntry, minimalEntry] })).toThrow(/duplicate id/);
     expect(rejects((e) => (e.id = 'EXAMPLE-1'))).toMatch(/uses it as its id/);

@@ -179,10 +179,19 @@ describe('known-vulnerability findings', () => {
     const f = jaws[0];
     expect(f.id).toBe('known-vulnerability');
     expect(f.device).toEqual({ ip: '192.168.1.50', mac: '00:11:22:33:44:55' });
-    // allVersions: the product itself is the affected one -> exact-version, full severity.
-    expect(f.severity).toBe('critical');
-    expect(f.evidence).toMatchObject({ cve: 'CVE-2016-20016', confidence: 'exact-version', botnets: ['IoT_reaper (IoTroop)', 'Mozi'], fixAvailable: false });
-    expect(f.advice).toMatch(/No fixed firmware exists: replace the device, or isolate it/);
+    // The JAWS server names the MVPower family; which firmware is unknown -> product family, one severity lower.
+    expect(f.severity).toBe('high');
+    expect(f.evidence).toMatchObject({ cve: 'CVE-2016-20016', confidence: 'product-family', botnets: ['IoT_reaper (IoTroop)', 'Mozi'], fixAvailable: null });
+    // The sources do not say whether a fixed firmware exists: the advice says to look, else replace or isolate.
+    expect(f.advice).toMatch(/look on MVPower's support site for firmware that fixes CVE-2016-20016 and install it; if there is none, replace the device or isolate it/);
+
+    // Every version of the named models affected (allVersions) and the model named -> exact, full severity.
+    const zy = vulnFindings(dev({ upnp: [{ manufacturer: 'Zyxel', modelName: 'VMG8924-B10A' }] }), catalog);
+    expect(zy.map((x) => [x.evidence.cve, x.evidence.confidence, x.severity]).sort()).toEqual([
+      ['CVE-2024-40890', 'exact-version', 'high'],
+      ['CVE-2024-40891', 'exact-version', 'high'],
+    ]);
+    expect(zy[0].advice).toMatch(/^No fixed firmware exists \(the vendor ended support\): replace the device, or isolate it/);
 
     const realm = vulnFindings(dev({ openPorts: [{ port: 80, proto: 'tcp', http: { realm: 'NETGEAR R7000' } }] }), catalog)[0];
     expect(realm.severity).toBe('high');
