@@ -102,6 +102,8 @@ describe('real evidence of affected products matches the right CVE', () => {
       dev({ openPorts: [{ port: 8291, proto: 'tcp' }, { port: 21, proto: 'tcp', banner: `220 MikroTik FTP server (MikroTik ${v}) ready` }] });
     expect(matchOf(mt('6.40.5'), 'CVE-2018-14847')!.confidence).toBe('exact-version');
     expect(ids(mt('6.45.9'))).toEqual([]);
+    // 6.40.8 is the fixed long-term release, below 6.42 but not affected.
+    expect(ids(mt('6.40.8'))).toEqual([]);
   });
 
   it('GoAhead "Wireless IP Camera (P2P)": GoAhead-Webs on a camera, not on a router', () => {
