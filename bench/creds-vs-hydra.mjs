@@ -4,7 +4,7 @@
 // with --rate, the same attempts-per-second cap: hydra -t 1 -c 1/RATE).
 // Needs root, a running lab (`iotguard lab up`), hydra, and a build (dist/).
 // Sends traffic only to the lab's LAN, from the pi namespace.
-//   node bench/creds-vs-hydra.mjs [--concurrency 4] [--rate 1] [--only cam-telnet,nas-ssh] [--runs 1]
+//   node bench/creds-vs-hydra.mjs [--concurrency 4] [--rate 1] [--only cam-telnet,nas-ssh] [--runs 1] [--pause 4]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,6 +25,9 @@ const rate = opt('rate', undefined);
 const runs = Number(opt('runs', '1'));
 const only = opt('only', '')?.split(',').filter(Boolean) ?? [];
 const NS = opt('netns', 'ig-pi');
+// let the device finish the logins the previous run hung up on (PAM fail delays) before the next run
+const pauseMs = Number(opt('pause', '4')) * 1000;
+const pause = () => new Promise((r) => setTimeout(r, pauseMs));
 
 const TARGETS = [
   { name: 'cam-telnet', ip: '192.168.77.20', service: 'telnet', port: 23, hydra: ['telnet'] },
@@ -60,6 +63,7 @@ try {
     const file = path.join(dir, `${t.service}.txt`);
     writeFileSync(file, list.map((c) => `${c.username}:${c.password}`).join('\n') + '\n');
     for (let run = 0; run < runs; run++) {
+      await pause();
       const ig = await sh('ip', [
         'netns', 'exec', NS, process.execPath, path.join(root, 'bin/iotguard.js'), 'creds',
         '--targets', t.ip, '--services', `${t.service}:${t.port}`, '--authorized', '--json',
@@ -72,6 +76,7 @@ try {
         igRes = { status: `error: ${ig.err.trim().split('\n').pop()}` };
       }
       const hydraArgs = ['-C', file, '-f', '-I', '-w', '10', '-s', String(t.port), ...(rate ? ['-t', '1', '-c', String(Math.max(1, Math.round(1 / Number(rate))))] : ['-t', String(concurrency)]), t.ip, ...t.hydra];
+      await pause();
       const hy = await sh('ip', ['netns', 'exec', NS, 'hydra', ...hydraArgs]);
       const found = /login:\s*(\S*)\s+password:\s*(.*)$/m.exec(hy.out);
       const attempts = /(\d+) login tries/.exec(hy.out)?.[1];

@@ -202,7 +202,7 @@ class SshSession implements CredSession {
     if (c) {
       c.removeAllListeners('ready');
       c.on('error', () => undefined);
-      c.end();
+      // destroy first: ssh2 ignores destroy() once end() has made the socket unwritable
       c.destroy();
     }
   }
