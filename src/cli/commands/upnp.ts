@@ -179,6 +179,9 @@ Exit codes: 0 ran (whatever it found, also "no IGD"), 1 could not do its job, 2 
   const ssdpWaitMs = int('--wait', o.wait, 100, 30_000);
 
   if (o.wan) {
+    if (o.remove !== undefined || o.authorized || (o.location && o.location.length > 0)) {
+      throw new IotguardError(ErrorCodes.USAGE, '--wan probes a router from outside; it does not combine with --remove, --authorized or --location', { exitCode: 1 });
+    }
     const target = ipv4('--wan', o.wan);
     const ports = o.wanPorts ? o.wanPorts.split(',').map((p) => int('--wan-ports', p.trim(), 1, 65535)) : undefined;
     log(`probing ${target} from the WAN side (SSDP, IGD HTTP/SOAP, NAT-PMP)...`);
@@ -188,7 +191,7 @@ Exit codes: 0 ran (whatever it found, also "no IGD"), 1 could not do its job, 2 
       waitMs: ssdpWaitMs,
       ...(ports ? { ports } : {}),
       ...(o.natpmpPort ? { natPmpPort: int('--natpmp-port', o.natpmpPort, 1, 65535) } : {}),
-      ...(o.ssdpTarget ? { ssdpPort: Number(o.ssdpTarget.split(':')[1] ?? 1900) } : {}),
+      ...(o.ssdpTarget?.includes(':') ? { ssdpPort: int('--ssdp-target port', o.ssdpTarget.split(':')[1], 1, 65535) } : {}),
     }, { log });
     const findings = wanFindings(wan);
     if (json) printJson({ gateways: [], wan, findings });

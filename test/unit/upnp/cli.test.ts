@@ -80,7 +80,7 @@ describe('iotguard upnp (CLI)', () => {
   });
 
   it('bad input: one clear line and exit 1; bad usage exit 2', async () => {
-    for (const args of [['--remove', 'tcp/99999'], ['--location', 'ftp://x/'], ['--timeout', 'soon'], ['--iface', 'nosuchif0'], ['--source', '300.1.1.1']]) {
+    for (const args of [['--remove', 'tcp/99999'], ['--location', 'ftp://x/'], ['--timeout', 'soon'], ['--iface', 'nosuchif0'], ['--source', '300.1.1.1'], ['--wan', '127.0.0.1', '--remove', 'tcp/1']]) {
       const r = await cli(args);
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
