@@ -79,10 +79,21 @@ export function readName(b: Uint8Array, o: number, start: number, end: number): 
     len += l + 1;
     if (len > 255) return undefined;
     if (name.length > 0) name += '.';
+    let plain = true;
     for (let i = p + 1; i <= p + l; i++) {
       const c = b[i];
-      // keep names printable; escape the rest like dig does
-      name += c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c ? String.fromCharCode(c) : `\\${c.toString().padStart(3, '0')}`;
+      if (c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x5c) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) name += String.fromCharCode.apply(null, b.subarray(p + 1, p + 1 + l) as unknown as number[]);
+    else {
+      for (let i = p + 1; i <= p + l; i++) {
+        const c = b[i];
+        // keep names printable; escape the rest like dig does
+        name += c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c ? String.fromCharCode(c) : `\\${c.toString().padStart(3, '0')}`;
+      }
     }
     p += 1 + l;
   }
@@ -131,8 +142,25 @@ function rdata(b: Uint8Array, type: number, o: number, len: number, start: numbe
   }
 }
 
-/** Decode one DNS message occupying b[o..end). */
-export function decodeDns(b: Uint8Array, o: number, end: number): Decoded<DnsMessage> {
+/** Skip a name in place (RFC 1035 §4.1.4: it ends at a zero label or a pointer); offset after it, or -1. */
+function skipName(b: Uint8Array, o: number, end: number): number {
+  let p = o;
+  for (let i = 0; i < 128 && p < end; i++) {
+    const l = b[p];
+    if (l === 0) return p + 1;
+    if ((l & 0xc0) === 0xc0) return p + 2 <= end ? p + 2 : -1;
+    if ((l & 0xc0) !== 0) return -1;
+    p += 1 + l;
+  }
+  return -1;
+}
+
+/**
+ * Decode one DNS message occupying b[o..end). `addressesOnly`: keep only
+ * A/AAAA records, without their owner names (what name correlation needs; a
+ * third of the cost of a full decode).
+ */
+export function decodeDns(b: Uint8Array, o: number, end: number, addressesOnly = false): Decoded<DnsMessage> {
   if (end - o < 12) return fail('truncated');
   const flags = u16(b, o + 2);
   const qd = u16(b, o + 4);
@@ -182,6 +210,24 @@ export function decodeDns(b: Uint8Array, o: number, end: number): Decoded<DnsMes
       if (++total > MAX_RR) {
         m.partial = true;
         return { ok: true, value: m };
+      }
+      if (addressesOnly) {
+        const q = skipName(b, p, end);
+        if (q < 0 || q + 10 > end) {
+          m.partial = true;
+          return { ok: true, value: m };
+        }
+        const type = u16(b, q);
+        const rdlen = u16(b, q + 8);
+        if (q + 10 + rdlen > end) {
+          m.partial = true;
+          return { ok: true, value: m };
+        }
+        if ((type === 1 && rdlen === 4) || (type === 28 && rdlen === 16)) {
+          list.push({ name: '', type, typeName: type === 1 ? 'A' : 'AAAA', class: u16(b, q + 2) & 0x7fff, ttl: u32(b, q + 4), data: type === 1 ? ipv4At(b, q + 10) : ipv6At(b, q + 10), rdLength: rdlen });
+        }
+        p = q + 10 + rdlen;
+        continue;
       }
       const n = readName(b, p, o, end);
       if (!n || n[1] + 10 > end) {

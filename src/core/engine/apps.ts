@@ -102,8 +102,9 @@ class UdpDns implements FlowAnalyzer {
   private pending: Map<number, number> | undefined;
   data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
     // queries matter only to detectors; responses also feed name correlation (QR bit, RFC 1035 §4.1.1)
-    if (!host.wants('dns') && !host.wants('anomaly') && (end - o < 3 || (b[o + 2] & 0x80) === 0)) return;
-    const r = decodeDns(b, o, end);
+    const listening = host.wants('dns') || host.wants('anomaly');
+    if (!listening && (end - o < 3 || (b[o + 2] & 0x80) === 0)) return;
+    const r = decodeDns(b, o, end, !listening);
     if (!r.ok) {
       if (host.wants('anomaly')) host.emit({ kind: 'anomaly', ...host.base(flow), layer: 'dns', reason: r.reason, flowId: flow.id });
       return;
@@ -125,7 +126,7 @@ class TcpDns implements FlowAnalyzer {
     while (p + 2 <= d.length) {
       const len = u16(d, p);
       if (p + 2 + len > d.length) break;
-      const r = decodeDns(d, p + 2, p + 2 + len);
+      const r = decodeDns(d, p + 2, p + 2 + len, !host.wants('dns'));
       if (r.ok) emitDns(host, flow, r.value, 'tcp', undefined);
       p += 2 + len;
       if (++this.count >= 256) {
@@ -142,7 +143,8 @@ class TcpDns implements FlowAnalyzer {
 class Mdns implements FlowAnalyzer {
   done = false;
   data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
-    if (!host.wants('mdns') && !host.needsHostname(flow)) return;
+    // without listeners, mDNS only names devices: a few tries per flow are enough
+    if (!host.wants('mdns') && (flow.pktC + flow.pktS > 8 || !host.needsHostname(flow))) return;
     const r = decodeDns(b, o, end);
     if (!r.ok) return;
     const m = r.value;
@@ -351,8 +353,8 @@ class HttpApp implements FlowAnalyzer {
       }
       this.flush(host, flow, toServer, d);
       this.startMessage(host, flow, toServer, d, r.value);
-      if (flow.serverName !== undefined && !this.active(host)) {
-        // nobody listens to HTTP events and the flow has its name: nothing left to learn
+      if (!this.active(host) && (flow.serverName !== undefined || r.value.kind === 'request')) {
+        // nobody listens to HTTP events: the first request's Host was all the engine needed
         this.done = true;
         return;
       }

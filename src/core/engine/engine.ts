@@ -272,6 +272,32 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
 
   private lastToServer = true;
 
+  // Address strings are interned: one string per address, not per flow, and
+  // Map lookups on an interned string reuse its cached hash.
+  private ip4Cache = new Map<number, string>();
+  private macCache = new Map<number, string>();
+
+  private ip4(n: number): string {
+    let s = this.ip4Cache.get(n);
+    if (s === undefined) {
+      if (this.ip4Cache.size >= 1 << 17) this.ip4Cache.clear();
+      s = ipv4Text(n);
+      this.ip4Cache.set(n, s);
+    }
+    return s;
+  }
+
+  private mac(b: Uint8Array, o: number): string {
+    const k = ((b[o] << 8) | b[o + 1]) * 4294967296 + (((b[o + 2] << 24) | (b[o + 3] << 16) | (b[o + 4] << 8) | b[o + 5]) >>> 0);
+    let s = this.macCache.get(k);
+    if (s === undefined) {
+      if (this.macCache.size >= 1 << 16) this.macCache.clear();
+      s = macAt(b, o);
+      this.macCache.set(k, s);
+    }
+    return s;
+  }
+
   private track(pv: PacketView): Flow | undefined {
     const proto = pv.ipProto;
     const sp = pv.srcPort < 0 ? 0 : pv.srcPort;
@@ -355,8 +381,8 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
         f.pa = dp;
         f.pb = sp;
       }
-      srcText = ipv4Text(s);
-      dstText = ipv4Text(d);
+      srcText = this.ip4(s);
+      dstText = this.ip4(d);
       srcLocal = isLocalUnicast4(s) || isMulticastOrBroadcast4(s);
       dstLocal = isLocalUnicast4(d) || isMulticastOrBroadcast4(d);
     } else {
@@ -397,7 +423,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
 
   /** First packet from one side of a flow: its MAC, its device, the flow's attribution and name. */
   private firstFromSide(pv: PacketView, f: Flow, toServer: boolean): void {
-    const mac = pv.srcMacOff >= 0 ? macAt(pv.buf, pv.srcMacOff) : undefined;
+    const mac = pv.srcMacOff >= 0 ? this.mac(pv.buf, pv.srcMacOff) : undefined;
     const ip = toServer ? f.clientIp : f.serverIp;
     let unicastLocal: boolean;
     if (pv.ipVersion === 4) unicastLocal = isLocalUnicast4(pv.src4) && pv.src4 !== 0;

@@ -101,7 +101,24 @@ export class DeviceTable {
    * A frame from `mac` with local unicast source `ip` (either may be absent).
    * Returns the device, creating it when new.
    */
+  private lastMac: string | undefined = undefined;
+  private lastIp: string | undefined = undefined;
+  private last: DeviceRec | undefined = undefined;
+
   observe(mac: string | undefined, ip: string | undefined, ts: number): DeviceRec | undefined {
+    // consecutive flows mostly come from the same device (its DNS queries, its connections)
+    if (mac === this.lastMac && ip === this.lastIp && this.last !== undefined && mac !== undefined) {
+      this.last.touch(ts);
+      return this.last;
+    }
+    const d = this.observeSlow(mac, ip, ts);
+    this.lastMac = mac;
+    this.lastIp = ip;
+    this.last = d;
+    return d;
+  }
+
+  private observeSlow(mac: string | undefined, ip: string | undefined, ts: number): DeviceRec | undefined {
     let d: DeviceRec | undefined;
     if (mac !== undefined && mac !== '00:00:00:00:00:00' && mac !== 'ff:ff:ff:ff:ff:ff') {
       d = this.byMac.get(mac);
@@ -120,7 +137,7 @@ export class DeviceTable {
       }
       if (ip !== undefined && !d.ips.has(ip)) {
         if (d.ips.size >= MAX_IPS_PER_MAC) {
-          return this.observe(undefined, ip, ts);
+          return this.observeSlow(undefined, ip, ts);
         }
         d.ips.add(ip);
         this.byIp.set(ip, d);

@@ -6,11 +6,14 @@ const PER_DEVICE = 50_000;
 const GLOBAL = 200_000;
 
 function setCapped(m: Map<string, string>, k: string, v: string, cap: number): void {
-  if (m.has(k)) m.delete(k); // re-insert: most recent answer wins and moves to the back
-  else if (m.size >= cap) {
+  const old = m.get(k);
+  if (old === v) return;
+  if (old === undefined && m.size >= cap) {
+    // full: forget the oldest entry (Map keeps insertion order)
     const first = m.keys().next();
     if (!first.done) m.delete(first.value);
   }
+  // the most recent answer wins
   m.set(k, v);
 }
 

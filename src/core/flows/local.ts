@@ -39,8 +39,19 @@ export function isLocalAddress(ip: string): boolean {
     const l = ip.toLowerCase();
     return l.startsWith('fc') || l.startsWith('fd') || /^fe[89ab]/.test(l) || l.startsWith('ff') || l === '::1' || l.startsWith('::ffff:') && isLocalAddress(l.slice(7));
   }
-  const p = ip.split('.');
-  if (p.length !== 4) return false;
-  const n = ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+  let n = 0;
+  let part = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + part;
+      part = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) part = part * 10 + (c - 48);
+    else return false;
+  }
+  if (dots !== 3) return false;
+  n = (n * 256 + part) >>> 0;
   return isLocalUnicast4(n) || isMulticastOrBroadcast4(n);
 }

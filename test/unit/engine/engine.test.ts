@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { ACK, RST, SYN, TcpConv, bytes, dnsQuery, dnsResponse, eth, ipv4, pcap, tcp, udp, type Frame } from './pkt.js';
+import { ofKind, runEngine } from './run.js';
+import type { Detector } from '../../../src/core/engine/events.js';
+
+const CAM = { mac: '18:80:25:00:77:20', ip: '192.168.77.20' };
+const ROUTER = { mac: '14:75:90:00:77:01', ip: '192.168.77.1' };
+const T0 = 1700000000;
+
+function dnsExchange(dev: { mac: string; ip: string }, name: string, addrs: string[], ts = T0): Frame[] {
+  return [
+    { ts, data: eth(dev.mac, ROUTER.mac, 0x0800, ipv4(dev.ip, ROUTER.ip, 17, udp(40000, 53, dnsQuery(7, name)))) },
+    { ts: ts + 0.01, data: eth(ROUTER.mac, dev.mac, 0x0800, ipv4(ROUTER.ip, dev.ip, 17, udp(53, 40000, dnsResponse(7, name, addrs)))) },
+  ];
+}
+
+describe('traffic engine', () => {
+  it('gives each destination the name the device looked up, and decodes plain-HTTP firmware with Basic auth', () => {
+    const fw = new TcpConv({ ...CAM, port: 51000 }, { mac: ROUTER.mac, ip: '5.45.1.20', port: 80 }, T0 + 1)
+      .handshake()
+      .client('GET /firmware/plug-v1.2.3.bin HTTP/1.1\r\nHost: fw.plugco.example\r\nUser-Agent: plug/1.0\r\nAuthorization: Basic ' + Buffer.from('admin:s3cret').toString('base64') + '\r\n\r\n')
+      .server('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 20\r\n\r\n')
+      .server([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, ...new Array(12).fill(0)])
+      .close();
+    const file = pcap([...dnsExchange(CAM, 'fw.plugco.example', ['5.45.1.20']), ...fw.frames]);
+    const { result, events } = runEngine(file, { wants: ['dns', 'http-request', 'http-response', 'flow-open', 'flow-close', 'flow-state'] });
+
+    expect(result.summary.packets).toBe(2 + fw.frames.length);
+    const cam = result.devices.find((d) => d.ip === CAM.ip);
+    expect(cam?.mac).toBe(CAM.mac);
+    const dest = cam?.destinations.find((d) => d.port === 80);
+    expect(dest).toMatchObject({ name: 'fw.plugco.example', ip: '5.45.1.20', proto: 'tcp', direction: 'out', flows: 1 });
+    expect(dest?.bytes).toBeGreaterThan(100);
+    // the internet host is not a device (it sends with the router's MAC); the router is, from its LAN address
+    expect(result.devices.find((d) => d.ip === '5.45.1.20')).toBeUndefined();
+    expect(result.devices.find((d) => d.ip === ROUTER.ip)?.mac).toBe(ROUTER.mac);
+
+    const [req] = ofKind(events, 'http-request');
+    expect(req).toMatchObject({ method: 'GET', path: '/firmware/plug-v1.2.3.bin', host: 'fw.plugco.example', userAgent: 'plug/1.0', device: { mac: CAM.mac, ip: CAM.ip } });
+    expect(req.authorization).toEqual({ scheme: 'Basic', username: 'admin', cleartextPassword: true });
+    expect(JSON.stringify(events)).not.toContain('s3cret');
+    const [res] = ofKind(events, 'http-response');
+    expect(res.status).toBe(200);
+    expect(res.request?.path).toBe('/firmware/plug-v1.2.3.bin');
+    expect([...res.bodyPrefix.slice(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
+
+    const [dns] = ofKind(events, 'dns').filter((e) => e.response);
+    expect(dns.answers[0]).toMatchObject({ typeName: 'A', data: '5.45.1.20' });
+    expect(dns.queryTs).toBeCloseTo(T0, 3);
+    const states = ofKind(events, 'flow-state').filter((e) => e.flow.server.port === 80).map((e) => e.flow.tcpState);
+    expect(states).toEqual(['syn-ack', 'established', 'closing', 'closed']);
+    const close = ofKind(events, 'flow-close').find((e) => e.flow.server.port === 80);
+    expect(close?.reason).toBe('fin');
+    expect(close?.flow.serverName).toBe('fw.plugco.example');
+  });
+
+  it('decodes a UPnP AddPortMapping whose body spans segments, delivered out of order', () => {
+    const body = `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><u:AddPortMapping xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:1"><NewRemoteHost></NewRemoteHost><NewExternalPort>2323</NewExternalPort><NewProtocol>TCP</NewProtocol><NewInternalPort>23</NewInternalPort><NewInternalClient>192.168.77.20</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>cam telnet</NewPortMappingDescription><NewLeaseDuration>0</NewLeaseDuration></u:AddPortMapping></s:Body></s:Envelope>`;
+    const head = `POST /ctl/IPConn HTTP/1.1\r\nHost: 192.168.77.1:5000\r\nContent-Type: text/xml; charset="utf-8"\r\nSOAPAction: "urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping"\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const c = new TcpConv({ ...CAM, port: 50100 }, { ...ROUTER, port: 5000 }).handshake().client(head).client(body.slice(0, 200)).client(body.slice(200)).server('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    const frames = [...c.frames];
+    // swap the two body segments: the engine must hold the later one until the gap fills
+    [frames[4], frames[5]] = [frames[5], frames[4]];
+    const { events } = runEngine(pcap(frames), { wants: ['upnp-soap', 'http-request'] });
+    const [soap] = ofKind(events, 'upnp-soap');
+    expect(soap).toMatchObject({
+      action: 'AddPortMapping',
+      serviceType: 'urn:schemas-upnp-org:service:WANIPConnection:1',
+      controlPath: '/ctl/IPConn',
+      mapping: { protocol: 'TCP', externalPort: 2323, internalPort: 23, internalClient: '192.168.77.20', enabled: true, description: 'cam telnet', leaseSeconds: 0 },
+      device: { mac: CAM.mac, ip: CAM.ip },
+    });
+    expect(soap.server).toMatchObject({ ip: ROUTER.ip, port: 5000 });
+  });
+
+  it('reports MQTT CONNECT without the password, and the broker verdict', () => {
+    const user = bytes('plug');
+    const pass = bytes('plugpass123');
+    const cid = bytes('plug-60');
+    const vh = [0, 4, ...bytes('MQTT'), 4, 0xc2, 0, 60];
+    const pl = [0, cid.length, ...cid, 0, user.length, ...user, 0, pass.length, ...pass];
+    const connect = [0x10, vh.length + pl.length, ...vh, ...pl];
+    const c = new TcpConv({ mac: '70:89:76:00:77:60', ip: '192.168.77.60', port: 40001 }, { mac: ROUTER.mac, ip: '5.45.1.40', port: 1883 })
+      .handshake()
+      .client(connect)
+      .server([0x20, 2, 0, 0]);
+    const { events } = runEngine(pcap(c.frames), { wants: ['mqtt-connect', 'mqtt-connack'] });
+    expect(ofKind(events, 'mqtt-connect')[0]).toMatchObject({ protocolName: 'MQTT', protocolLevel: 4, clientId: 'plug-60', username: 'plug', passwordPresent: true, keepAlive: 60, cleanSession: true });
+    expect(ofKind(events, 'mqtt-connack')[0]).toMatchObject({ returnCode: 0, accepted: true });
+    expect(JSON.stringify(events)).not.toContain('plugpass123');
+  });
+
+  it('follows a telnet login through IAC negotiation: prompt, attempt, failure, attempt, success', () => {
+    const c = new TcpConv({ mac: '14:08:08:00:77:70', ip: '192.168.77.70', port: 40002 }, { ...CAM, port: 23 })
+      .handshake()
+      .server([255, 253, 24, 255, 251, 1, ...bytes('\r\nipcam login: ')])
+      .client([255, 252, 24, ...bytes('root\r\n')])
+      .server('Password: ')
+      .client('wrong\r\n')
+      .server('\r\nLogin incorrect\r\nipcam login: ')
+      .client('r')
+      .client('oot\r\n')
+      .server('Password: ')
+      .client('xc3511\r\n')
+      .server('\r\n\r\nBusyBox v1.21.1 built-in shell (ash)\r\n# ');
+    const { events } = runEngine(pcap(c.frames), { wants: ['login'] });
+    const steps = ofKind(events, 'login').map((e) => [e.step, e.username ?? null, e.attempt]);
+    expect(steps).toEqual([
+      ['prompt', null, 0],
+      ['attempt', 'root', 1],
+      ['failure', 'root', 1],
+      ['prompt', null, 1],
+      ['attempt', 'root', 2],
+      ['success', 'root', 2],
+    ]);
+    expect(ofKind(events, 'login').every((e) => e.service === 'telnet')).toBe(true);
+    expect(JSON.stringify(events)).not.toContain('xc3511');
+  });
+
+  it('counts FTP attempts and verdicts', () => {
+    const c = new TcpConv({ mac: '02:00:00:00:00:09', ip: '192.168.1.9', port: 40003 }, { mac: '02:00:00:00:00:21', ip: '192.168.1.21', port: 21 })
+      .handshake()
+      .server('220 ProFTPD ready\r\n')
+      .client('USER admin\r\n')
+      .server('331 Password required\r\n')
+      .client('PASS nope\r\n')
+      .server('530 Login incorrect.\r\n')
+      .client('PASS admin\r\n')
+      .server('230 User admin logged in\r\n');
+    const { events } = runEngine(pcap(c.frames), { wants: ['login'] });
+    expect(ofKind(events, 'login').map((e) => `${e.step}:${e.username ?? ''}:${e.attempt}`)).toEqual(['prompt::0', 'attempt:admin:1', 'failure:admin:1', 'attempt:admin:2', 'success:admin:2']);
+  });
+
+  it('marks a SYN answered by RST as rejected and closes the flow', () => {
+    const a = { mac: '14:08:08:00:77:70', ip: '192.168.77.70' };
+    const frames: Frame[] = [
+      { ts: T0, data: eth(a.mac, CAM.mac, 0x0800, ipv4(a.ip, CAM.ip, 6, tcp({ sport: 41000, dport: 2323, seq: 1, flags: SYN }))) },
+      { ts: T0 + 0.001, data: eth(CAM.mac, a.mac, 0x0800, ipv4(CAM.ip, a.ip, 6, tcp({ sport: 2323, dport: 41000, ack: 2, flags: RST | ACK }))) },
+    ];
+    const { events, result } = runEngine(pcap(frames), { wants: ['flow-close', 'flow-open'] });
+    expect(ofKind(events, 'flow-open')[0].flow.tcpState).toBe('syn');
+    const [close] = ofKind(events, 'flow-close');
+    expect(close).toMatchObject({ reason: 'rst', flow: { tcpState: 'rejected', client: { ip: a.ip, port: 41000 }, server: { ip: CAM.ip, port: 2323 } } });
+    // LAN to LAN: the scanner sees an outbound destination, the camera an inbound one
+    expect(result.devices.find((d) => d.ip === a.ip)?.destinations[0]).toMatchObject({ ip: CAM.ip, port: 2323, direction: 'out' });
+    expect(result.devices.find((d) => d.ip === CAM.ip)?.destinations[0]).toMatchObject({ ip: a.ip, port: 2323, direction: 'in' });
+  });
+
+  it('reads DHCP options 12, 55, 60, 61, 81 and names the device', () => {
+    const chaddr = [0x70, 0x89, 0x76, 0x00, 0x77, 0x60];
+    const bootp = [1, 1, 6, 0, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0, ...new Array(16).fill(0), ...chaddr, ...new Array(10 + 64 + 128).fill(0), 99, 130, 83, 99];
+    const vc = bytes('dhcpcd-6.8.2:Linux-3.10.14:mips');
+    const opts = [53, 1, 3, 12, 11, ...bytes('smartplug-1'), 55, 4, 1, 3, 6, 15, 60, vc.length, ...vc, 61, 7, 1, ...chaddr, 81, 6, 0, 0, 0, ...bytes('plu'), 50, 4, 192, 168, 77, 60, 255];
+    const frame = eth('70:89:76:00:77:60', 'ff:ff:ff:ff:ff:ff', 0x0800, ipv4('0.0.0.0', '255.255.255.255', 17, udp(68, 67, [...bootp, ...opts])));
+    const { events, result } = runEngine(pcap([{ ts: T0, data: frame }]), { wants: ['dhcp'] });
+    expect(ofKind(events, 'dhcp')[0]).toMatchObject({
+      op: 1,
+      messageTypeName: 'REQUEST',
+      clientMac: '70:89:76:00:77:60',
+      hostname: 'smartplug-1',
+      paramRequestList: [1, 3, 6, 15],
+      vendorClass: 'dhcpcd-6.8.2:Linux-3.10.14:mips',
+      clientId: '01708976007760',
+      fqdn: 'plu',
+      requestedIp: '192.168.77.60',
+    });
+    expect(result.devices[0]).toMatchObject({ mac: '70:89:76:00:77:60', hostname: 'smartplug-1', vendorClass: 'dhcpcd-6.8.2:Linux-3.10.14:mips' });
+  });
+
+  it('decodes NAT-PMP and SSDP IGD searches, VLAN tags and IPv6', () => {
+    const natpmp = [0, 2, 0, 0, 0x09, 0x10, 0x09, 0x10, 0, 0, 0x0e, 0x10];
+    const msearch = bytes('M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 2\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n');
+    const v6src = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0, 0, 0, 0x50];
+    const v6dst = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    const l4 = tcp({ sport: 50000, dport: 443, flags: SYN });
+    // hop-by-hop extension header (8 bytes) in front of TCP
+    const v6 = [0x60, 0, 0, 0, 0, l4.length + 8, 0, 64, ...v6src, ...v6dst, 6, 0, 1, 4, 0, 0, 0, 0, ...l4];
+    const frames: Frame[] = [
+      { ts: T0, data: eth('00:04:1f:00:77:50', ROUTER.mac, 0x0800, ipv4('192.168.77.50', ROUTER.ip, 17, udp(5350, 5351, natpmp))) },
+      { ts: T0 + 1, data: eth('00:04:1f:00:77:50', '01:00:5e:7f:ff:fa', 0x0800, ipv4('192.168.77.50', '239.255.255.250', 17, udp(50001, 1900, msearch)), 77) },
+      { ts: T0 + 2, data: eth('00:04:1f:00:77:50', ROUTER.mac, 0x86dd, v6) },
+    ];
+    const { events, result } = runEngine(pcap(frames), { wants: ['natpmp', 'ssdp', 'packet'] });
+    expect(ofKind(events, 'natpmp')[0]).toMatchObject({ protocol: 'nat-pmp', response: false, opcode: 2, mapProto: 'tcp', internalPort: 2320, externalPort: 2320, lifetime: 3600 });
+    expect(ofKind(events, 'ssdp')[0]).toMatchObject({ method: 'M-SEARCH', igd: true, target: 'urn:schemas-upnp-org:device:InternetGatewayDevice:1' });
+    const pk = ofKind(events, 'packet');
+    expect(pk[1]).toMatchObject({ vlan: 77, proto: 'udp', dstPort: 1900, srcIp: '192.168.77.50' });
+    expect(pk[2]).toMatchObject({ ipVersion: 6, srcIp: 'fe80::200:0:0:50', dstIp: '2001:db8::1', proto: 'tcp', dstPort: 443, tcpFlags: SYN });
+    const dev = result.devices.find((d) => d.mac === '00:04:1f:00:77:50');
+    expect(dev?.ips).toEqual(['192.168.77.50', 'fe80::200:0:0:50']);
+    expect(dev?.ip).toBe('192.168.77.50');
+  });
+
+  it('disables a detector that throws, keeps going, and includes the others\' findings sorted', () => {
+    const bad: Detector = { name: 'bad', wants: ['dns'], onEvent: () => { throw new Error('boom'); }, finish: () => [] };
+    const good: Detector = {
+      name: 'good',
+      wants: ['dns'],
+      onEvent: () => undefined,
+      finish: (ctx) => [
+        { id: 'dns-bypass', severity: 'low', title: 'b', device: { ip: CAM.ip }, evidence: { name: ctx.nameFor({ ip: CAM.ip }, '5.45.1.20') }, advice: 'x' },
+        { id: 'dns-tunnel', severity: 'high', title: 'a', device: { ip: CAM.ip }, evidence: {}, advice: 'y' },
+      ],
+    };
+    const { result, warnings } = runEngine(pcap(dnsExchange(CAM, 'fw.plugco.example', ['5.45.1.20'])), { extra: [bad, good] });
+    expect(warnings.join('\n')).toMatch(/detector bad failed and was disabled: boom/);
+    expect(result.findings.map((f) => f.id)).toEqual(['dns-tunnel', 'dns-bypass']);
+    expect(result.findings[1].evidence.name).toBe('fw.plugco.example');
+  });
+
+  it('keeps the packets before a malformed record and says where it is', () => {
+    const good = pcap(dnsExchange(CAM, 'a.example', ['1.2.3.4']));
+    const broken = new Uint8Array(good.length + 16);
+    broken.set(good);
+    // a record header claiming 1 GiB of data
+    broken.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0x40], good.length);
+    const { result } = runEngine(broken);
+    expect(result.summary.packets).toBe(2);
+    expect(result.summary.errors?.[0].offset).toBe(good.length);
+    expect(result.summary.errors?.[0].message).toMatch(new RegExp(`byte offset ${good.length}`));
+  });
+});
