@@ -21,6 +21,7 @@ function ftpText(e: unknown): string {
 class FtpSession implements CredSession {
   private client: Client | undefined;
   private greeting = '';
+  private hungUp = false;
 
   constructor(
     private readonly target: Target,
@@ -75,6 +76,10 @@ class FtpSession implements CredSession {
         return o;
       }
     }
+    if (this.hungUp) {
+      this.client.close();
+      return { kind: 'error', reason: 'closed', detail: 'ftp: session closed', attempted: false };
+    }
     try {
       const res = await this.withDeadline(this.client.login(cred.username, cred.password), this.init.replyTimeoutMs + 1000);
       this.client.close();
@@ -85,6 +90,7 @@ class FtpSession implements CredSession {
   }
 
   close(): void {
+    this.hungUp = true;
     this.client?.close();
   }
 }

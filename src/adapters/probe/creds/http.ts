@@ -30,6 +30,8 @@ class HttpSession implements CredSession {
   private nc = 0;
   private probed = false;
   private forbidden = 0;
+  private hungUp = false;
+  private inflight: http.ClientRequest | undefined;
 
   constructor(
     private readonly target: Target,
@@ -52,6 +54,7 @@ class HttpSession implements CredSession {
         req.destroy();
         finish({ ok: false, outcome: { kind: 'error', reason: 'timeout', detail: `http: no answer within ${this.init.replyTimeoutMs} ms`, attempted } });
       }, this.init.replyTimeoutMs);
+      this.inflight = req;
       req.on('response', (res) => {
         let seen = 0;
         const reply: Reply = {
@@ -85,6 +88,7 @@ class HttpSession implements CredSession {
   }
 
   async attempt(cred: Credential): Promise<AttemptOutcome> {
+    if (this.hungUp) return { kind: 'error', reason: 'closed', detail: 'http: session closed', attempted: false };
     if (!this.probed) {
       const g = await this.request(undefined, false);
       if (!g.ok) return g.outcome;
@@ -102,6 +106,7 @@ class HttpSession implements CredSession {
       this.challenge = ch;
       this.nc = 0;
     }
+    if (this.hungUp) return { kind: 'error', reason: 'closed', detail: 'http: session closed', attempted: false };
     const ch = this.challenge as Challenge;
     this.nc++;
     const authorization = authorizationFor(ch, { username: cred.username, password: cred.password, method: 'GET', uri: this.init.path, nc: this.nc });
@@ -133,6 +138,8 @@ class HttpSession implements CredSession {
   }
 
   close(): void {
+    this.hungUp = true;
+    this.inflight?.destroy();
     this.agent.destroy();
   }
 }

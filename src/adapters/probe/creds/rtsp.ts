@@ -74,6 +74,10 @@ class RtspSession implements CredSession {
     if (this.dead) return { kind: 'error', reason: 'closed', detail: 'rtsp: session closed', attempted: false };
     if (!this.socket) {
       const c = await connectTcp(this.target.ip, this.target.port, this.init.connectTimeoutMs);
+      if (c.ok && this.dead) {
+        c.socket.destroy();
+        return { kind: 'error', reason: 'closed', detail: 'rtsp: session closed', attempted: false };
+      }
       if (!c.ok) {
         this.dead = true;
         return { kind: 'error', reason: c.reason, detail: `rtsp: ${c.detail}`, attempted: false };
@@ -94,6 +98,7 @@ class RtspSession implements CredSession {
       this.challenge = ch;
       this.nc = 0;
     }
+    if (this.dead) return { kind: 'error', reason: 'closed', detail: 'rtsp: session closed', attempted: false };
     const ch = this.challenge as Challenge;
     this.nc++;
     const authorization = authorizationFor(ch, { username: cred.username, password: cred.password, method: 'DESCRIBE', uri: this.url, nc: this.nc });

@@ -23,6 +23,7 @@ type State = 'new' | 'login' | 'password-only' | 'dead';
 
 class TelnetSession implements CredSession {
   private state: State = 'new';
+  private hungUp = false;
   private socket: Socket | undefined;
   private inbox: Inbox | undefined;
   private codec = new TelnetClientCodec();
@@ -56,6 +57,11 @@ class TelnetSession implements CredSession {
 
   private async open(): Promise<AttemptOutcome | undefined> {
     const c = await connectTcp(this.target.ip, this.target.port, this.init.connectTimeoutMs);
+    if (c.ok && this.hungUp) {
+      // closed while connecting: say nothing to the device
+      c.socket.destroy();
+      return { kind: 'error', reason: 'closed', detail: 'telnet: session closed', attempted: false };
+    }
     if (!c.ok) {
       this.state = 'dead';
       return { kind: 'error', reason: c.reason, detail: `telnet: ${c.detail}`, attempted: false };
@@ -94,6 +100,7 @@ class TelnetSession implements CredSession {
       const early = await this.open();
       if (early) return early;
     }
+    if (this.hungUp) return { kind: 'error', reason: 'closed', detail: 'telnet: session closed', attempted: false };
     const passwordOnly = this.state === 'password-only';
     if (!passwordOnly) {
       this.send(cred.username);
@@ -114,6 +121,7 @@ class TelnetSession implements CredSession {
           break;
       }
     }
+    if (this.hungUp) return { kind: 'error', reason: 'closed', detail: 'telnet: session closed', attempted: false };
     this.send(cred.password);
     const w = await this.screen(true, this.init.replyTimeoutMs, (s) => s !== 'nothing');
     if (w.kind !== 'match') return this.lost(w.kind, true, 'after the password');
@@ -165,6 +173,7 @@ class TelnetSession implements CredSession {
   }
 
   close(): void {
+    this.hungUp = true;
     this.state = 'dead';
     this.socket?.destroy();
   }
