@@ -1,16 +1,16 @@
 // The data files discovery ships with (data/ at the package root), read and
-// validated once: the top-100 port table and the fingerprint rules.
+// validated once: the top-100 port table here (checked by hand: it is needed
+// before the first packet, so it must not wait for a schema library), the
+// fingerprint rules in fingerprint-data.ts (zod, loaded while the scan runs).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import { compileRules, type RuleSet } from '../../core/fingerprint/rules.js';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
 
 export function dataPath(name: string): string {
   return fileURLToPath(new URL(`../../../data/${name}`, import.meta.url));
 }
 
-function readJson(path: string): unknown {
+export function readJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -24,16 +24,26 @@ function readJson(path: string): unknown {
   }
 }
 
-const portTableSchema = z
-  .object({
-    version: z.literal(1),
-    description: z.string().optional(),
-    ports: z
-      .array(z.object({ port: z.number().int().min(1).max(65535), service: z.string().min(1), why: z.string() }).strict())
-      .length(100)
-      .refine((ps) => new Set(ps.map((p) => p.port)).size === ps.length, { message: 'ports must be unique' }),
-  })
-  .strict();
+/** Checks the port table's shape: version 1, exactly 100 unique ports 1-65535, each with a service name. */
+export function validatePortTable(json: unknown, source: string): PortEntry[] {
+  const fail = (why: string): never => {
+    throw new IotguardError(ErrorCodes.DATA_INVALID, `${source}: ${why}`);
+  };
+  const doc = json as { version?: unknown; ports?: unknown };
+  if (!doc || typeof doc !== 'object' || doc.version !== 1) fail('version: expected 1');
+  if (!Array.isArray(doc.ports)) return fail('ports: expected an array');
+  if (doc.ports.length !== 100) fail(`ports: expected exactly 100 entries, found ${doc.ports.length}`);
+  const seen = new Set<number>();
+  return doc.ports.map((e: unknown, i: number) => {
+    const p = e as { port?: unknown; service?: unknown; why?: unknown };
+    if (!p || typeof p !== 'object') fail(`ports.${i}: expected an object`);
+    if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) fail(`ports.${i}.port: expected 1-65535`);
+    if (typeof p.service !== 'string' || !p.service) fail(`ports.${i}.service: expected a name`);
+    if (seen.has(p.port as number)) fail(`ports.${i}.port: ${p.port} appears twice`);
+    seen.add(p.port as number);
+    return { port: p.port as number, service: p.service as string, why: typeof p.why === 'string' ? p.why : '' };
+  });
+}
 
 export interface PortEntry {
   port: number;
@@ -44,19 +54,8 @@ export interface PortEntry {
 let topCache: PortEntry[] | undefined;
 export function loadTopPorts(path = dataPath('ports-top100.json')): PortEntry[] {
   if (topCache && path === dataPath('ports-top100.json')) return topCache;
-  const parsed = portTableSchema.safeParse(readJson(path));
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw new IotguardError(ErrorCodes.DATA_INVALID, `${path}: ${i.path.join('.')}: ${i.message}`);
-  }
-  if (path === dataPath('ports-top100.json')) topCache = parsed.data.ports;
-  return parsed.data.ports;
+  const ports = validatePortTable(readJson(path), path);
+  if (path === dataPath('ports-top100.json')) topCache = ports;
+  return ports;
 }
 
-let rulesCache: RuleSet | undefined;
-export function loadFingerprints(path = dataPath('fingerprints.json')): RuleSet {
-  if (rulesCache && path === dataPath('fingerprints.json')) return rulesCache;
-  const rules = compileRules(readJson(path), path);
-  if (path === dataPath('fingerprints.json')) rulesCache = rules;
-  return rules;
-}

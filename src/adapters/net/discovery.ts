@@ -7,14 +7,11 @@ import { parseLeases, type Lease } from '../../core/inventory/leases.js';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
 import { cidrContains, intToIpv4, isPrivateIpv4, parseCidr, type Cidr } from '../../core/model/net.js';
 import { grabBanner } from '../probe/banner.js';
-import { mdnsBrowse } from '../probe/mdns.js';
 import { scanPorts } from '../probe/portscan.js';
-import { ssdpDiscover } from '../probe/ssdp-discover.js';
 import { sweep } from '../probe/sweep.js';
-import { loadFingerprints } from './datafiles.js';
 import { addressesOf, ipv4Addresses, type InterfaceAddress } from './interfaces.js';
 import { isResolved, readNeighbours } from './neighbours.js';
-import { vendorOf } from './oui.js';
+import { preloadOui, vendorOf } from './oui.js';
 import { reverseLookup } from './rdns.js';
 
 export const MIN_PREFIX = 16;
@@ -107,6 +104,10 @@ export function createDiscoveryComponents(o: ComponentOptions): DiscoveryCompone
   const bindAddress = resolved.iface?.address;
   const dev = resolved.iface?.iface;
   const hasOnLink = resolved.targets.some((t) => t.onLink);
+  // Heavy data loads in the background while the network work runs; errors surface when awaited.
+  const rules = import('./fingerprint-data.js').then((m) => m.loadFingerprints());
+  rules.catch(() => {});
+  const oui = preloadOui();
   return {
     async sweep(hosts, onProgress, onFound) {
       const r = await sweep(hosts, { dev, bindAddress, waitMs: o.sweepWaitMs, onProgress, onFound });
@@ -116,15 +117,17 @@ export function createDiscoveryComponents(o: ComponentOptions): DiscoveryCompone
       if (!dev) return [];
       return (await readNeighbours({ dev, family: 6 })).filter(isResolved).map((n) => ({ ip: n.ip, mac: n.mac! }));
     },
-    async scan(hosts, ports, onProgress) {
-      return scanPorts(hosts, ports, { concurrency: o.concurrency, timeoutMs: o.timeoutMs, onProgress });
+    async scan(hosts, ports, onProgress, onOpen) {
+      return scanPorts(hosts, ports, { concurrency: o.concurrency, timeoutMs: o.timeoutMs, onProgress, onOpen });
     },
     banner: (ip, port, service) => grabBanner(ip, port, service, { timeoutMs: o.bannerTimeoutMs }),
-    ...(o.mdns !== false && hasOnLink ? { mdns: () => mdnsBrowse({ bindAddress, accept: inScope }) } : {}),
-    ...(o.ssdp !== false && hasOnLink ? { ssdp: () => ssdpDiscover({ bindAddress, accept: inScope }) } : {}),
+    // Loaded on first use, so their parsers (dns-packet, fast-xml-parser) load while the sweep runs.
+    ...(o.mdns !== false && hasOnLink ? { mdns: async () => (await import('../probe/mdns.js')).mdnsBrowse({ bindAddress, accept: inScope }) } : {}),
+    ...(o.ssdp !== false && hasOnLink ? { ssdp: async () => (await import('../probe/ssdp-discover.js')).ssdpDiscover({ bindAddress, accept: inScope }) } : {}),
     ...(o.dnsServer ? { reverseDns: (ips: string[]) => reverseLookup(ips, o.dnsServer!) } : {}),
     vendorOf,
-    rules: loadFingerprints(),
+    rules,
+    prepare: () => oui,
     now: () => new Date(),
     progress: o.progress,
   };

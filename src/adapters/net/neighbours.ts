@@ -2,6 +2,7 @@
 // `ip -j neigh`: after the sweep provokes resolution, this is where the MACs
 // of every host on the link show up, without raw sockets.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
 import { normalizeMac } from '../../core/model/net.js';
@@ -48,6 +49,37 @@ export function parseNeighJson(text: string, family: 4 | 6, dev?: string): Neigh
     out.push({ ip: r.dst, dev: entryDev, mac, state, family, router: 'router' in r });
   }
   return out;
+}
+
+/**
+ * Parses /proc/net/arp (the same IPv4 neighbour table, as text). Flags 0x2
+ * (ATF_COM) means resolved; the kernel's finer NUD state is not in this file.
+ */
+export function parseProcArp(text: string, dev?: string): Neighbour[] {
+  const out: Neighbour[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6 || !/^\d{1,3}(\.\d{1,3}){3}$/.test(f[0])) continue;
+    if (dev && f[5] !== dev) continue;
+    const flags = parseInt(f[2], 16);
+    const mac = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(f[3]) ? normalizeMac(f[3]) : null;
+    const complete = Number.isFinite(flags) && (flags & 0x2) !== 0;
+    const permanent = Number.isFinite(flags) && (flags & 0x4) !== 0;
+    out.push({ ip: f[0], dev: f[5], mac: complete ? mac : null, state: [permanent ? 'PERMANENT' : complete ? 'REACHABLE' : 'INCOMPLETE'], family: 4, router: false });
+  }
+  return out;
+}
+
+/**
+ * The IPv4 neighbour table, cheaply: /proc/net/arp of this network namespace
+ * (no process to spawn, so it can be polled), else `ip -j -4 neigh`.
+ */
+export async function readArpTable(dev?: string): Promise<Neighbour[]> {
+  try {
+    return parseProcArp(await readFile('/proc/net/arp', 'utf8'), dev);
+  } catch {
+    return readNeighbours({ dev, family: 4 });
+  }
 }
 
 export async function readNeighbours(opts: { dev?: string; family?: 4 | 6 } = {}): Promise<Neighbour[]> {

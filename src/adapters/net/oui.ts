@@ -1,5 +1,6 @@
 // Vendor names from the IEEE OUI registry, as shipped by the maintained
 // `oui-data` package (MA-L assignments). Loaded once, on first use.
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isLocallyAdministeredMac, normalizeMac } from '../../core/model/net.js';
 
@@ -8,6 +9,22 @@ let table: Record<string, string> | undefined;
 function load(): Record<string, string> {
   if (!table) table = createRequire(import.meta.url)('oui-data') as Record<string, string>;
   return table;
+}
+
+let pending: Promise<void> | undefined;
+/** Reads the registry without blocking on the file (5 MB of JSON): start it early, await it before vendorOf. */
+export function preloadOui(): Promise<void> {
+  pending ??= (async () => {
+    if (table) return;
+    try {
+      const path = createRequire(import.meta.url).resolve('oui-data');
+      const parsed = JSON.parse(await readFile(path, 'utf8')) as Record<string, string>;
+      table ??= parsed;
+    } catch {
+      load();
+    }
+  })();
+  return pending;
 }
 
 export interface VendorInfo {

@@ -19,13 +19,19 @@ export interface HostScan {
 
 export interface PortScanOptions {
   concurrency?: number;
+  /** Longest wait for a connect; once hosts have answered, the wait shrinks to a few round trips (as nmap does). */
   timeoutMs?: number;
+  /** Floor for the adaptive wait. */
+  minTimeoutMs?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Called for each open port as soon as it is found. */
+  onOpen?: (ip: string, port: number) => void;
   signal?: AbortSignal;
 }
 
-export function probePort(ip: string, port: number, timeoutMs: number): Promise<{ state: PortState; error?: string }> {
+export function probePort(ip: string, port: number, timeoutMs: number): Promise<{ state: PortState; error?: string; rttMs: number }> {
   return new Promise((resolve) => {
+    const t0 = performance.now();
     const s = net.connect({ host: ip, port });
     let settled = false;
     const finish = (state: PortState, error?: string) => {
@@ -33,7 +39,7 @@ export function probePort(ip: string, port: number, timeoutMs: number): Promise<
       settled = true;
       clearTimeout(timer);
       s.destroy();
-      resolve({ state, error });
+      resolve({ state, error, rttMs: performance.now() - t0 });
     };
     const timer = setTimeout(() => finish('filtered', 'ETIMEDOUT'), timeoutMs);
     s.once('connect', () => finish('open'));
@@ -43,6 +49,17 @@ export function probePort(ip: string, port: number, timeoutMs: number): Promise<
 
 export async function scanPorts(hosts: string[], ports: number[], opts: PortScanOptions = {}): Promise<Map<string, HostScan>> {
   const timeoutMs = opts.timeoutMs ?? 1500;
+  const minTimeoutMs = Math.min(opts.minTimeoutMs ?? 300, timeoutMs);
+  // Round-trip times of answered connects, per host and overall: a filtered
+  // port costs a few RTTs of waiting, not the full timeout, once we know them.
+  const hostRtt = new Map<string, number>();
+  let anyRtt = 0;
+  const waitFor = (ip: string) => {
+    const own = hostRtt.get(ip);
+    if (own !== undefined) return Math.min(timeoutMs, Math.max(minTimeoutMs, 8 * own + 100));
+    // A host that has not answered yet may just be slow: give it twice the floor.
+    return anyRtt > 0 ? Math.min(timeoutMs, Math.max(2 * minTimeoutMs, 8 * anyRtt + 100)) : timeoutMs;
+  };
   let concurrency = Math.max(1, opts.concurrency ?? 512);
   const results = new Map<string, HostScan>();
   for (const ip of hosts) results.set(ip, { ip, open: [], closed: 0, filtered: 0, alive: false, unreachable: false });
@@ -66,7 +83,11 @@ export async function scanPorts(hosts: string[], ports: number[], opts: PortScan
         continue;
       }
       active++;
-      const res = await probePort(ip, port, timeoutMs);
+      const res = await probePort(ip, port, waitFor(ip));
+      if (res.state !== 'filtered') {
+        hostRtt.set(ip, Math.max(hostRtt.get(ip) ?? 0, res.rttMs));
+        anyRtt = Math.max(anyRtt, res.rttMs);
+      }
       active--;
       if (res.error === 'EMFILE' || res.error === 'ENFILE' || res.error === 'EADDRNOTAVAIL') {
         // Out of descriptors or source ports: shrink the pool and try again.
@@ -83,6 +104,7 @@ export async function scanPorts(hosts: string[], ports: number[], opts: PortScan
       if (res.state === 'open') {
         r.open.push(port);
         r.alive = true;
+        opts.onOpen?.(ip, port);
       } else if (res.state === 'closed') {
         r.closed++;
         r.alive = true;

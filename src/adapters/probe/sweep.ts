@@ -1,10 +1,10 @@
 // Neighbour sweep without raw sockets: one UDP datagram to every address of
 // an on-link subnet makes the kernel resolve it (ARP), then the neighbour
-// table says who answered. Works as an ordinary user; chunked so a /16 never
+// table (polled from /proc/net/arp, else `ip -j neigh`) says who answered. Works as an ordinary user; chunked so a /16 never
 // overflows the kernel's neighbour table.
 import dgram from 'node:dgram';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
-import { isResolved, readNeighbours, type Neighbour } from '../net/neighbours.js';
+import { isResolved, readArpTable, type Neighbour } from '../net/neighbours.js';
 
 export interface SweepOptions {
   /** Interface whose neighbour table to read. */
@@ -43,7 +43,7 @@ export async function sweep(targets: string[], opts: SweepOptions = {}): Promise
   const pollMs = opts.pollMs ?? 100;
   const chunk = Math.max(1, opts.chunk ?? 512);
   const port = opts.port ?? 9;
-  const readTable = opts.readTable ?? ((dev?: string) => readNeighbours({ dev, family: 4 }));
+  const readTable = opts.readTable ?? readArpTable;
   const sock = dgram.createSocket('udp4');
   sock.on('error', () => {});
   await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,7 @@
 // date. Everything persistent in iotguard (inventory, and later audits,
 // findings, alerts) lives in this one file.
 import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
 import { migrate, type Migration } from './migrate.js';
@@ -15,12 +14,7 @@ export interface Store {
   close(): void;
 }
 
-/** `$IOTGUARD_HOME/iotguard.db`, else `$XDG_DATA_HOME/iotguard/iotguard.db`, else `~/.local/share/iotguard/iotguard.db`. */
-export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.IOTGUARD_HOME) return join(env.IOTGUARD_HOME, 'iotguard.db');
-  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(data, 'iotguard', 'iotguard.db');
-}
+export { defaultStorePath } from './path.js';
 
 export interface OpenStoreOptions {
   /** Defaults to every migration in migrations/index.ts; tests may pass their own. */

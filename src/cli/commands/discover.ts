@@ -11,8 +11,7 @@ import { cidrContains, ipv4ToInt } from '../../core/model/net.js';
 import { loadTopPorts } from '../../adapters/net/datafiles.js';
 import { createDiscoveryComponents, readLeaseFile, resolveTargets } from '../../adapters/net/discovery.js';
 import { defaultGateway, defaultRouteDevice } from '../../adapters/net/neighbours.js';
-import { defaultStorePath, openStore } from '../../adapters/store/db.js';
-import { saveDiscovery } from '../../adapters/store/inventory.js';
+import { checkStorePath, defaultStorePath } from '../../adapters/store/path.js';
 
 function bad(msg: string): IotguardError {
   return new IotguardError(ErrorCodes.DATA_INVALID, msg);
@@ -141,8 +140,13 @@ export async function run(argv: string[]): Promise<number> {
     const gw = await defaultGateway(resolved.iface.iface);
     if (gw && resolved.targets.some((t) => cidrContains(t.cidr, gw))) dnsServer = gw;
   }
-  // Open the store first: a store we cannot write is reported before the scan, not after.
-  const store = o.store ? openStore(o.db ?? defaultStorePath()) : undefined;
+  // Check the store first (a store we cannot write is reported before the scan, not after);
+  // SQLite itself loads in the background while the scan runs.
+  const storePath = o.store ? (o.db ?? defaultStorePath()) : undefined;
+  if (storePath) checkStorePath(storePath);
+  const storeMods = storePath ? Promise.all([import('../../adapters/store/db.js'), import('../../adapters/store/inventory.js')]) : undefined;
+  storeMods?.catch(() => {});
+  let store: import('../../adapters/store/db.js').Store | undefined;
   try {
     const addresses = resolved.targets.reduce((n, t) => n + 2 ** (32 - t.cidr.prefix), 0);
     const offLink = resolved.targets.filter((t) => !t.onLink);
@@ -192,7 +196,9 @@ export async function run(argv: string[]): Promise<number> {
     });
     bar?.done();
     let devices = result.devices;
-    if (store) {
+    if (storeMods && storePath) {
+      const [{ openStore }, { saveDiscovery }] = await storeMods;
+      store = openStore(storePath);
       devices = saveDiscovery(store, devices, {
         kind: 'discover',
         startedAt: result.startedAt,
@@ -207,7 +213,7 @@ export async function run(argv: string[]): Promise<number> {
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
       ...result.stats,
-      store: store?.path ?? null,
+      store: storePath ?? null,
     };
     if (json) {
       printJson({ devices, scan });
@@ -216,7 +222,7 @@ export async function run(argv: string[]): Promise<number> {
       info(
         color.dim(
           `${devices.length} device(s), ${result.stats.openPorts} open port(s) in ${result.stats.seconds} s` +
-            (store ? `; inventory: ${store.path}` : '') +
+            (storePath ? `; inventory: ${storePath}` : '') +
             (devices.some((d) => d.self) ? '; * = this host' : ''),
         ),
       );

@@ -36,14 +36,22 @@ export interface DiscoveryComponents {
   sweep(hosts: string[], onProgress: (done: number) => void, onFound?: (hosts: Map<string, string>) => void): Promise<Map<string, string>>;
   /** IPv6 neighbours (address, MAC) on the interface, if any. */
   neighbours6?(): Promise<Array<{ ip: string; mac: string }>>;
-  /** Open TCP ports per host; `alive` when the host answered at all. */
-  scan(hosts: string[], ports: number[], onProgress: (done: number, total: number) => void): Promise<Map<string, { open: number[]; alive: boolean }>>;
+  /** Open TCP ports per host; `alive` when the host answered at all. May report each open port as found (`onOpen`). */
+  scan(
+    hosts: string[],
+    ports: number[],
+    onProgress: (done: number, total: number) => void,
+    onOpen?: (ip: string, port: number) => void,
+  ): Promise<Map<string, { open: number[]; alive: boolean }>>;
   banner(ip: string, port: number, service: string | undefined): Promise<OpenPort>;
   mdns?(): Promise<MdnsHostInfo[]>;
   ssdp?(): Promise<SsdpFound[]>;
   reverseDns?(ips: string[]): Promise<Map<string, string>>;
   vendorOf(mac: string): { vendor: string | null; locallyAdministered: boolean };
-  rules: RuleSet;
+  /** The fingerprint rules; a promise lets them load while the network work runs. */
+  rules: RuleSet | Promise<RuleSet>;
+  /** Awaited before results are merged: finish loading what vendorOf needs. */
+  prepare?(): Promise<void>;
   now(): Date;
   progress?(phase: Phase, done: number, total: number): void;
 }
@@ -68,13 +76,6 @@ export interface DiscoveryResult {
   stats: { addressesSwept: number; hostsFound: number; portsProbed: number; openPorts: number; seconds: number };
 }
 
-async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (i < items.length) await fn(items[i++]);
-  }));
-}
-
 export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit): Promise<DiscoveryResult> {
   const t0 = c.now();
   const inScope = (ip: string) => init.targets.some((t) => cidrContains(t.cidr, ip));
@@ -92,6 +93,42 @@ export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit):
   const started = new Set<string>();
   let portsTotal = 0;
   let portsDone = 0;
+  // Banner probes start as soon as the scan finds a port open, bounded like a pool.
+  const ports = new Map<string, OpenPort[]>();
+  const bannerJobs: Array<Promise<void>> = [];
+  const bannerSlots = init.bannerConcurrency ?? 64;
+  let bannerActive = 0;
+  const bannerQueue: Array<() => void> = [];
+  let bannersDone = 0;
+  let bannersTotal = 0;
+  const startBanner = (ip: string, port: number) => {
+    bannersTotal++;
+    bannerJobs.push(
+      (async () => {
+        if (bannerActive >= bannerSlots) await new Promise<void>((r) => bannerQueue.push(r));
+        bannerActive++;
+        try {
+          const name = init.portNames.get(port);
+          const got = init.noBanners ? { port, proto: 'tcp' as const, service: name ?? 'unknown', banner: '' } : await c.banner(ip, port, name);
+          const list = ports.get(ip) ?? [];
+          list.push(got);
+          ports.set(ip, list);
+        } finally {
+          bannerActive--;
+          bannerQueue.shift()?.();
+        }
+        c.progress?.('banners', ++bannersDone, bannersTotal);
+      })(),
+    );
+  };
+  const bannered = new Set<string>();
+  const onOpen = (ip: string, port: number) => {
+    const key = `${ip}:${port}`;
+    if (bannered.has(key)) return;
+    bannered.add(key);
+    // Off-link addresses only count once they answer; their banners wait for the present check below.
+    if (!offLink.has(ip)) startBanner(ip, port);
+  };
   const startScan = (ips: string[]) => {
     const fresh = ips.filter((ip) => !started.has(ip));
     if (fresh.length === 0) return;
@@ -100,11 +137,16 @@ export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit):
     let mine = 0;
     scanning.push(
       c
-        .scan(fresh, init.ports, (d) => {
-          portsDone += d - mine;
-          mine = d;
-          c.progress?.('ports', portsDone, portsTotal);
-        })
+        .scan(
+          fresh,
+          init.ports,
+          (d) => {
+            portsDone += d - mine;
+            mine = d;
+            c.progress?.('ports', portsDone, portsTotal);
+          },
+          onOpen,
+        )
         .then((m) => {
           for (const [ip, r] of m) scanned.set(ip, r);
         }),
@@ -148,23 +190,23 @@ export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit):
   for (const h of mdnsHosts) if (inScope(h.address)) present.add(h.address);
   for (const s of ssdpHosts) if (inScope(s.address)) present.add(s.address);
 
-  const ports = new Map<string, OpenPort[]>();
-  const jobs: Array<[string, number]> = [];
-  for (const ip of present) for (const p of scanned.get(ip)?.open ?? []) jobs.push([ip, p]);
-  let bannersDone = 0;
+  // Open ports whose banner did not start yet (scanners that do not report early, off-link hosts).
+  for (const ip of present) for (const p of scanned.get(ip)?.open ?? []) {
+    const key = `${ip}:${p}`;
+    if (!bannered.has(key) || offLink.has(ip)) {
+      bannered.add(key);
+      startBanner(ip, p);
+    }
+  }
   const ips = [...present];
-  // Banners, reverse DNS and IPv6 neighbours do not depend on each other: run them together.
-  const bannersP = pool(jobs, init.bannerConcurrency ?? 64, async ([ip, port]) => {
-    const name = init.portNames.get(port);
-    const got = init.noBanners ? { port, proto: 'tcp' as const, service: name ?? 'unknown', banner: '' } : await c.banner(ip, port, name);
-    const list = ports.get(ip) ?? [];
-    list.push(got);
-    ports.set(ip, list);
-    c.progress?.('banners', ++bannersDone, jobs.length);
-  });
+  const bannersP = (async () => {
+    for (let n = 0; n < bannerJobs.length; n = bannerJobs.length) await Promise.all(bannerJobs.slice(n));
+  })();
   const rdnsP = c.reverseDns ? c.reverseDns(ips).catch(() => new Map<string, string>()) : Promise.resolve(new Map<string, string>());
   const v6P = c.neighbours6 ? c.neighbours6().catch(() => []) : Promise.resolve([]);
-  const [, rdns, v6] = await Promise.all([bannersP, rdnsP, v6P]);
+  const rulesP = Promise.resolve(c.rules);
+  const prepP = c.prepare ? c.prepare() : Promise.resolve();
+  const [, rdns, v6, rules] = await Promise.all([bannersP, rdnsP, v6P, rulesP, prepP]);
   const leaseByMac = new Map((init.leases ?? []).map((l) => [l.mac, l]));
   const leaseByIp = new Map((init.leases ?? []).map((l) => [l.ip, l]));
   const selfIps = new Set(self.map((s) => s.ip));
@@ -225,7 +267,7 @@ export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit):
     const six = mac ? v6.filter((n) => normalizeMac(n.mac) === mac).map((n) => n.ip) : [];
     if (six.length) dev.ipv6 = [...new Set(six)].sort();
     if (selfIps.has(ip)) dev.self = true;
-    const guess = classify(factsFromDevice(dev), c.rules);
+    const guess = classify(factsFromDevice(dev), rules);
     dev.type = guess.type;
     dev.typeConfidence = guess.confidence;
     dev.typeEvidence = guess.evidence.filter((e) => e.type === guess.type);

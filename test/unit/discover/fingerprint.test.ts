@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadFingerprints, loadTopPorts } from '../../../src/adapters/net/datafiles.js';
+import { loadTopPorts } from '../../../src/adapters/net/datafiles.js';
+import { loadFingerprints } from '../../../src/adapters/net/fingerprint-data.js';
 import { vendorOf } from '../../../src/adapters/net/oui.js';
 import { classify } from '../../../src/core/fingerprint/classify.js';
 import { factsFromDevice } from '../../../src/core/fingerprint/facts.js';

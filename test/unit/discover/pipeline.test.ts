@@ -1,7 +1,7 @@
 // The discovery pipeline with fake components: merge, names, services, types.
 import { describe, expect, it } from 'vitest';
 import { runDiscovery, type DiscoveryComponents } from '../../../src/core/inventory/discover.js';
-import { loadFingerprints } from '../../../src/adapters/net/datafiles.js';
+import { loadFingerprints } from '../../../src/adapters/net/fingerprint-data.js';
 import { vendorOf } from '../../../src/adapters/net/oui.js';
 import { parseCidr } from '../../../src/core/model/net.js';
 import type { OpenPort } from '../../../src/core/model/device.js';

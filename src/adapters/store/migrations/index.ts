@@ -8,5 +8,6 @@
 //   200-299  alerts and monitor        300-399  policy (MUD)      400+ anything else
 import type { Migration } from '../migrate.js';
 import { inventory0001 } from './0001-inventory.js';
+import { audits0100 } from './0100-audits.js';
 
-export const MIGRATIONS: Migration[] = [inventory0001];
+export const MIGRATIONS: Migration[] = [inventory0001, audits0100];
