@@ -1,0 +1,256 @@
+// dns-tunnel: DNS used as a data channel. Per device and registered domain
+// (tldts, private suffixes such as dynamic-DNS zones included), the detector
+// keeps what distinguishes a tunnel from lookups: many distinct names below
+// one zone, long high-entropy labels, the share of TXT/NULL/CNAME/MX/SRV
+// queries, the volume. Known tools (iodine, dnscat2, dns2tcp, DNSExfiltrator,
+// sods) are recognised by the shapes their encoders leave in the names, and
+// the finding names the tunnel's zone (the suffix every data query shares).
+import { getDomain } from 'tldts';
+import type { DetectorConfig } from './config.js';
+import type { Detector, DeviceRef, DnsEvent, EngineEvent, EventKind } from '../engine/events.js';
+import type { Finding } from '../model/finding.js';
+import { Capped, deviceKey, deviceOf, endpointText, entropy, printable } from './util.js';
+
+const WANTS: readonly EventKind[] = ['dns'];
+
+/** Record types a tunnel uses to carry data back (RFC 1035 NULL/TXT/CNAME/MX, SRV, iodine's PRIVATE 65399, ANY). */
+const ODD_TYPES = new Set([5, 10, 15, 16, 33, 65399, 255]);
+
+export type TunnelTool = 'iodine' | 'dnscat2' | 'dns2tcp' | 'DNSExfiltrator' | 'sods';
+
+const MAX_NAMES = 256;
+const MAX_UNIQUE = 20_000;
+
+/** A name's signature of a known tool, judged from the name alone (and its query type). */
+export function toolSignature(name: string, type: number): { tool: TunnelTool; strong: boolean } | undefined {
+  const n = name.toLowerCase();
+  // iodine's handshake probes the path with fixed strings (its source: "Aaahhh-Drink-mal-ein-Jägermeister")
+  if (n.includes('aaahhh-drink-mal-ein')) return { tool: 'iodine', strong: true };
+  // dns2tcp: "<data>.=auth.<zone>", "=connect", "=resource"
+  if (/(?:^|\.)=(?:auth|connect|resource)\./.test(n)) return { tool: 'dns2tcp', strong: true };
+  // DNSExfiltrator: "init.<base32 file info>.base64.<zone>" (or base32) opens the transfer
+  if (/^init\.[a-z2-7]{8,}\.(?:base64|base32)\./.test(n)) return { tool: 'DNSExfiltrator', strong: true };
+  // sods: "<seq>-<rand>.id-<session>.down.<zone>" / "...id-<session>.up.<zone>"
+  if (/(?:^|\.)id-\d{1,6}\.(?:up|down)\./.test(n)) return { tool: 'sods', strong: true };
+  if (n.startsWith('dnscat.')) return { tool: 'dnscat2', strong: true };
+  // iodine data/handshake queries ride NULL (or PRIVATE) records
+  if (type === 10 || type === 65399) return { tool: 'iodine', strong: false };
+  // dnscat2: hex of [packet id:2][type:1 (00 SYN, 01 MSG, 02 FIN, 03 ENC, ff PING)][session:2]...
+  const first = n.split('.', 1)[0];
+  if (/^[0-9a-f]{18,}$/.test(first) && first.length % 2 === 0 && /^(?:00|01|02|03|ff)$/.test(first.slice(4, 6))) return { tool: 'dnscat2', strong: false };
+  // DNSExfiltrator data: "<chunk no>.<base64url>.<base64url>...<zone>"
+  if (/^\d{1,6}\.[a-z0-9_-]{30,}\./.test(n)) return { tool: 'DNSExfiltrator', strong: false };
+  return undefined;
+}
+
+/** True when a name's labels look like encoded data (one long, high-entropy label). */
+export function looksEncoded(sub: string, minLen: number, minEntropy: number): boolean {
+  for (const l of sub.split('.')) {
+    if (l.length >= minLen && entropy(l) >= minEntropy) return true;
+  }
+  // many medium labels joined (base32 split every 63 chars is caught above; this catches 3 x 16+)
+  const joined = sub.replace(/\./g, '');
+  return joined.length >= minLen * 2 && entropy(joined) >= minEntropy + 0.4;
+}
+
+/** Longest common label suffix of the names. */
+export function commonZone(names: string[]): string {
+  if (names.length === 0) return '';
+  let suffix = names[0].toLowerCase().split('.').reverse();
+  for (const n of names.slice(1)) {
+    const l = n.toLowerCase().split('.').reverse();
+    let i = 0;
+    while (i < suffix.length && i < l.length && suffix[i] === l[i]) i++;
+    suffix = suffix.slice(0, i);
+    if (suffix.length === 0) break;
+  }
+  return suffix.reverse().join('.');
+}
+
+interface Group {
+  device: DeviceRef;
+  domain: string;
+  queries: number;
+  responses: number;
+  bytes: number;
+  unique: Set<string>;
+  subLenSum: number;
+  /** Character counts over every distinct subdomain (for the entropy of the channel). */
+  chars: Map<number, number>;
+  charTotal: number;
+  encoded: number;
+  oddTypes: number;
+  types: Map<string, number>;
+  tools: Map<TunnelTool, { hits: number; strong: boolean }>;
+  /** Names that carry data (encoded or signed), to find the zone. */
+  dataNames: string[];
+  samples: string[];
+  frames: Capped<number>;
+  file: string;
+  firstTs: number;
+  lastTs: number;
+  resolvers: Set<string>;
+}
+
+export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
+  const c = cfg.dnsTunnel;
+  const groups = new Map<string, Group>();
+  const domainCache = new Map<string, string | null>();
+
+  const registered = (name: string): string | null => {
+    const parts = name.split('.');
+    // keyed by the last four labels: the registered domain of a name never needs more (public suffixes have at most three)
+    const tail = parts.slice(-4).join('.');
+    let d = domainCache.get(tail);
+    if (d === undefined) {
+      d = getDomain(tail, { allowPrivateDomains: true, validateHostname: false });
+      if (domainCache.size > 50_000) domainCache.clear();
+      domainCache.set(tail, d);
+    }
+    return d;
+  };
+
+  const onDns = (e: DnsEvent) => {
+    const q = e.questions[0];
+    if (!q || q.name.length === 0) return;
+    const name = q.name.toLowerCase().replace(/\.$/, '');
+    if (name.endsWith('.arpa') || name.endsWith('.local') || !name.includes('.')) return;
+    const domain = registered(name);
+    if (!domain) return;
+    const device = deviceOf(e, e.client, e.server);
+    const k = `${deviceKey(device)}|${domain}`;
+    let g = groups.get(k);
+    if (!g) {
+      g = {
+        device,
+        domain,
+        queries: 0,
+        responses: 0,
+        bytes: 0,
+        unique: new Set(),
+        subLenSum: 0,
+        chars: new Map(),
+        charTotal: 0,
+        encoded: 0,
+        oddTypes: 0,
+        types: new Map(),
+        tools: new Map(),
+        dataNames: [],
+        samples: [],
+        frames: new Capped(cfg.maxEvidence),
+        file: e.file,
+        firstTs: e.ts,
+        lastTs: e.ts,
+        resolvers: new Set(),
+      };
+      groups.set(k, g);
+    }
+    g.bytes += e.size;
+    g.lastTs = Math.max(g.lastTs, e.ts);
+    if (e.response) {
+      g.responses++;
+      return;
+    }
+    g.queries++;
+    if (g.resolvers.size < 5) g.resolvers.add(endpointText(e.server));
+    g.frames.push(e.frame);
+    g.types.set(q.typeName, (g.types.get(q.typeName) ?? 0) + 1);
+    if (ODD_TYPES.has(q.type)) g.oddTypes++;
+    const sub = name.length > domain.length ? name.slice(0, name.length - domain.length - 1) : '';
+    const isNew = sub !== '' && !g.unique.has(sub) && g.unique.size < MAX_UNIQUE;
+    if (isNew) {
+      g.unique.add(sub);
+      g.subLenSum += sub.length;
+      for (let i = 0; i < sub.length; i++) {
+        const ch = sub.charCodeAt(i);
+        if (ch === 46) continue;
+        g.chars.set(ch, (g.chars.get(ch) ?? 0) + 1);
+        g.charTotal++;
+      }
+    }
+    const enc = sub !== '' && looksEncoded(sub, c.encodedLabelLength, c.encodedLabelEntropy);
+    if (enc) g.encoded++;
+    const sig = c.recogniseTools ? toolSignature(name, q.type) : undefined;
+    if (sig) {
+      const t = g.tools.get(sig.tool) ?? { hits: 0, strong: false };
+      t.hits++;
+      t.strong ||= sig.strong;
+      g.tools.set(sig.tool, t);
+    }
+    if ((enc || sig) && g.dataNames.length < MAX_NAMES) g.dataNames.push(name);
+    if (g.samples.length < 5 && (enc || sig || g.samples.length < 2) && !g.samples.includes(name)) g.samples.push(printable(name, 120));
+  };
+
+  return {
+    name: 'dns-tunnel',
+    wants: WANTS,
+    onEvent(e: EngineEvent): void {
+      if (e.kind === 'dns') onDns(e);
+    },
+    finish(): Finding[] {
+      const out: Finding[] = [];
+      for (const g of groups.values()) {
+        if (g.queries === 0) continue;
+        const unique = g.unique.size;
+        const meanSub = unique > 0 ? g.subLenSum / unique : 0;
+        let h = 0;
+        for (const n of g.chars.values()) {
+          const p = n / g.charTotal;
+          h -= p * Math.log2(p);
+        }
+        const encodedShare = g.encoded / g.queries;
+        const oddShare = g.oddTypes / g.queries;
+        // a named tool: a strong mark, or the weak mark on most of the queries
+        let tool: TunnelTool | undefined;
+        let best = 0;
+        for (const [t, v] of g.tools) {
+          const ok = (v.strong && v.hits >= 1 && unique >= 3) || (v.hits >= 3 && v.hits >= g.queries * 0.5 && unique >= 3);
+          if (ok && v.hits > best) {
+            tool = t;
+            best = v.hits;
+          }
+        }
+        // the statistics: most names encoded, or fewer encoded names but carried in data records (TXT/NULL/CNAME...)
+        const base = g.queries >= c.minQueries && unique >= c.minUniqueSubdomains;
+        const mostlyEncoded = encodedShare >= c.minEncodedShare && (meanSub >= c.minMeanSubdomainLength || h >= c.minEntropy);
+        const dataRecords = encodedShare >= c.minEncodedShareWithOddTypes && oddShare >= c.minOddTypeShare && h >= c.minEntropy && meanSub >= c.minMeanSubdomainLength;
+        const generic = base && (mostlyEncoded || dataRecords);
+        if (!tool && !generic) continue;
+        const zone = g.dataNames.length >= 2 ? commonZone(g.dataNames) : g.domain;
+        const tunnelZone = zone.length >= g.domain.length && zone.endsWith(g.domain) ? zone : g.domain;
+        const span = Math.max(0, g.lastTs - g.firstTs);
+        const minutes = Math.max(span / 60, 1 / 60);
+        const who = g.device.ip ?? g.device.mac ?? 'a device';
+        const types: Record<string, number> = {};
+        for (const [t, n] of [...g.types].sort((a, b) => b[1] - a[1])) types[t] = n;
+        out.push({
+          id: 'dns-tunnel',
+          severity: 'high',
+          title: `${who} tunnels data through DNS under ${tunnelZone}${tool ? ` (${tool})` : ''}`,
+          device: g.device,
+          evidence: {
+            domain: tunnelZone,
+            registeredDomain: g.domain,
+            ...(tool ? { tool } : {}),
+            queries: g.queries,
+            responses: g.responses,
+            uniqueSubdomains: unique,
+            uniqueSubdomainsPerMinute: Math.round((unique / minutes) * 10) / 10,
+            meanSubdomainLength: Math.round(meanSub * 10) / 10,
+            entropy: Math.round(h * 100) / 100,
+            encodedShare: Math.round(encodedShare * 100) / 100,
+            queryTypes: types,
+            bytes: g.bytes,
+            resolvers: [...g.resolvers],
+            seconds: Math.round(span * 10) / 10,
+            sampleNames: g.samples,
+            file: g.file,
+            frames: g.frames.items,
+          },
+          advice: `This device hides traffic inside DNS lookups for ${tunnelZone}, which is what malware and data thieves do: disconnect it, reset it to factory settings, and block ${g.domain} on your router.`,
+        });
+      }
+      return out;
+    },
+  };
+}

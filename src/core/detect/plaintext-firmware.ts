@@ -1,0 +1,245 @@
+// plaintext-firmware: a device fetches a firmware or update image (or asks its
+// vendor's update service) over plain HTTP, or pulls a file over TFTP. Anyone
+// on the path can swap the image. Judged from the request path and extension,
+// the response's content type and size, and the first body bytes (uImage,
+// TRX, squashfs, ELF, ZIP, gzip, SEAMA, UBI magics).
+import type { DetectorConfig } from './config.js';
+import type { Detector, DeviceRef, EngineEvent, EventKind, FlowInfo, HttpRequestEvent, HttpResponseEvent } from '../engine/events.js';
+import type { Finding, Severity } from '../model/finding.js';
+import { Capped, deviceKey, deviceOf, endpointText, printable } from './util.js';
+
+const WANTS: readonly EventKind[] = ['http-request', 'http-response', 'flow-close'];
+
+/** Magic numbers of firmware containers and executables at body offset 0. */
+const MAGICS: Array<[string, number[]]> = [
+  ['uImage', [0x27, 0x05, 0x19, 0x56]],
+  ['TRX', [0x48, 0x44, 0x52, 0x30]], // "HDR0" (Broadcom)
+  ['squashfs', [0x68, 0x73, 0x71, 0x73]], // "hsqs" little-endian
+  ['squashfs', [0x73, 0x71, 0x73, 0x68]], // "sqsh" big-endian
+  ['ELF', [0x7f, 0x45, 0x4c, 0x46]],
+  ['ZIP', [0x50, 0x4b, 0x03, 0x04]],
+  ['gzip', [0x1f, 0x8b]],
+  ['SEAMA', [0x5e, 0xa3, 0xa4, 0x17]], // D-Link
+  ['UBI', [0x55, 0x42, 0x49, 0x23]], // "UBI#"
+  ['JFFS2', [0x85, 0x19]],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['PE/EXE', [0x4d, 0x5a]], // "MZ"
+  ['CramFS', [0x45, 0x3d, 0xcd, 0x28]],
+  ['Android boot', [0x41, 0x4e, 0x44, 0x52, 0x4f, 0x49, 0x44, 0x21]],
+];
+
+export function firmwareMagic(b: Uint8Array): string | undefined {
+  for (const [name, m] of MAGICS) {
+    if (b.length < m.length) continue;
+    let ok = true;
+    for (let i = 0; i < m.length; i++) {
+      if (b[i] !== m[i]) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return name;
+  }
+  return undefined;
+}
+
+const IMAGE_EXT = /\.(bin|img|trx|chk|fw|fwu|pkg|bix|ubi|squashfs|rom|hex|dlf|uimage|itb|ipk|deb|apk|exe|elf|iso|tar|tgz|gz|zip|xz|lzma|7z)(?:$|[?#])/i;
+const FW_PATH = /(?:^|[/_\-.=?&])(?:firmware|firmwares|fw|fwupdate|fw_update|fota|ota|upgrade|update|updates|autoupdate|flash)(?:$|[/_\-.=?&])/i;
+const BINARY_TYPE = /^(?:application\/(?:octet-stream|x-binary|x-firmware|x-msdownload|x-executable|x-elf|x-sharedlib|zip|x-zip-compressed|gzip|x-gzip|x-tar|x-iso9660-image|vnd\.android\.package-archive)|binary\/octet-stream)/i;
+
+export type FirmwareKind = 'image' | 'update-check';
+
+interface Seen {
+  kind: FirmwareKind;
+  url: string;
+  method: string;
+  frame: number;
+  file: string;
+  server: string;
+  why: string[];
+  status?: number;
+  contentType?: string;
+  contentLength?: number;
+  magic?: string;
+}
+
+interface PerDevice {
+  device: DeviceRef;
+  items: Capped<Seen>;
+  image: boolean;
+}
+
+const urlOf = (host: string | undefined, server: string, path: string): string => (/^https?:\/\//i.test(path) ? path : `http://${host ?? server}${path.startsWith('/') ? '' : '/'}${path}`);
+
+/** Judge a request alone: an image by extension+path, an update check by path words. */
+export function classifyFirmwarePath(path: string): { kind: FirmwareKind; why: string } | undefined {
+  const p = path.split('#')[0];
+  const noQuery = p.split('?')[0];
+  const ext = IMAGE_EXT.test(noQuery);
+  const words = FW_PATH.test(p);
+  if (ext && words) return { kind: 'image', why: 'firmware path and image extension' };
+  if (words) return { kind: 'update-check', why: 'firmware/update path' };
+  return undefined;
+}
+
+export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
+  const byDevice = new Map<string, PerDevice>();
+  /** Pending requests per flow, in order (HTTP/1.x answers in order). */
+  const pending = new Map<number, Array<{ seen: Seen | undefined; req: HttpRequestEvent }>>();
+  /** TFTP read requests per (client,server) pair. */
+  const tftp = new Map<string, { device: DeviceRef; flow: FlowInfo; file: string; frame: number }>();
+
+  const add = (device: DeviceRef, s: Seen) => {
+    const k = deviceKey(device);
+    let d = byDevice.get(k);
+    if (!d) {
+      d = { device, items: new Capped(cfg.maxEvidence), image: false };
+      byDevice.set(k, d);
+    }
+    // the same URL asked twice is one fact
+    if (d.items.items.some((x) => x.url === s.url && x.kind === s.kind && x.status === s.status)) return;
+    d.items.push(s);
+    if (s.kind === 'image') d.image = true;
+  };
+
+  const onRequest = (e: HttpRequestEvent) => {
+    const c = classifyFirmwarePath(e.path);
+    let seen: Seen | undefined;
+    if (c) {
+      seen = { kind: c.kind, url: printable(urlOf(e.host, e.server.ip, e.path), 300), method: e.method, frame: e.frame, file: e.file, server: endpointText(e.server), why: [c.why] };
+    }
+    let q = pending.get(e.flowId);
+    if (!q) {
+      q = [];
+      pending.set(e.flowId, q);
+    }
+    if (q.length < 64) q.push({ seen, req: e });
+  };
+
+  const onResponse = (e: HttpResponseEvent) => {
+    const q = pending.get(e.flowId);
+    const p = q?.shift();
+    if (q && q.length === 0) pending.delete(e.flowId);
+    const magic = firmwareMagic(e.bodyPrefix);
+    const binaryType = e.contentType !== undefined && BINARY_TYPE.test(e.contentType);
+    const big = (e.contentLength ?? 0) >= cfg.plaintextFirmware.minImageBytes;
+    const ok = e.status >= 200 && e.status < 300;
+    let seen = p?.seen;
+    const reqPath = p?.req.path ?? e.request?.path;
+    const why: string[] = seen ? [...seen.why] : [];
+    let kind: FirmwareKind | undefined = seen?.kind;
+    if (ok) {
+      // magic bytes of an image container, or a big binary body, make it an image download
+      const pathSaysFw = reqPath !== undefined && FW_PATH.test(reqPath);
+      if (magic !== undefined && magic !== 'gzip' && magic !== 'PE/EXE') {
+        why.push(`${magic} magic in the body`);
+        kind = 'image';
+      } else if ((binaryType || magic !== undefined) && (pathSaysFw || big)) {
+        why.push(binaryType ? `binary content type ${e.contentType}` : `${magic} body`);
+        if (big) why.push(`${e.contentLength} bytes`);
+        kind = 'image';
+      } else if ((binaryType || magic !== undefined) && seen?.kind === 'image') {
+        why.push('binary body');
+      }
+    }
+    if (kind === undefined) return;
+    if (!seen) {
+      const path = reqPath ?? '(unknown path)';
+      seen = {
+        kind,
+        url: printable(urlOf(p?.req.host ?? e.request?.host, e.server.ip, path), 300),
+        method: p?.req.method ?? e.request?.method ?? 'GET',
+        frame: p?.req.frame ?? e.request?.frame ?? e.frame,
+        file: e.file,
+        server: endpointText(e.server),
+        why,
+      };
+    } else {
+      seen = { ...seen, kind, why };
+    }
+    seen.status = e.status;
+    if (e.contentType) seen.contentType = printable(e.contentType, 80);
+    if (e.contentLength !== undefined) seen.contentLength = e.contentLength;
+    if (magic) seen.magic = magic;
+    add(deviceOf(p?.req ?? e, e.client, e.server), seen);
+    if (p) p.seen = undefined;
+  };
+
+  return {
+    name: 'plaintext-firmware',
+    wants: WANTS,
+    onEvent(e: EngineEvent): void {
+      if (e.kind === 'http-request') onRequest(e);
+      else if (e.kind === 'http-response') onResponse(e);
+      else if (e.kind === 'flow-close') {
+        const f = e.flow;
+        if (f.proto !== 'udp') return;
+        // requests that never got an answer in the capture still show the device asking over HTTP
+        if (f.server.port === 69) {
+          tftp.set(`${f.client.ip}|${f.server.ip}`, { device: deviceOf(e, f.client, f.server), flow: f, file: e.file, frame: f.firstFrame });
+          return;
+        }
+        // TFTP data comes back from another port of the server (RFC 1350 §4): same two hosts, a fresh flow
+        const t = tftp.get(`${f.client.ip}|${f.server.ip}`) ?? tftp.get(`${f.server.ip}|${f.client.ip}`);
+        const bytes = f.payloadToClient + f.payloadToServer;
+        if (t && bytes >= cfg.plaintextFirmware.minTftpBytes) {
+          add(t.device, {
+            kind: 'image',
+            url: `tftp://${t.flow.server.ip}/`,
+            method: 'RRQ',
+            frame: t.frame,
+            file: t.file,
+            server: endpointText(t.flow.server),
+            why: [`${bytes} bytes over TFTP`],
+            contentLength: bytes,
+          });
+        }
+      }
+    },
+    finish(): Finding[] {
+      // requests whose response never came (capture cut, or no detector saw it)
+      for (const q of pending.values()) {
+        for (const p of q) if (p.seen) add(deviceOf(p.req, p.req.client, p.req.server), p.seen);
+      }
+      pending.clear();
+      const out: Finding[] = [];
+      for (const d of byDevice.values()) {
+        const items = d.items.items;
+        const images = items.filter((x) => x.kind === 'image');
+        const severity: Severity = d.image ? 'high' : 'medium';
+        const first = images[0] ?? items[0];
+        const who = d.device.ip ?? d.device.mac ?? 'a device';
+        const title = d.image
+          ? `${who} downloads firmware over plain HTTP${first.method === 'RRQ' ? '/TFTP' : ''} (${first.url})`
+          : `${who} checks for firmware updates over plain HTTP (${first.url})`;
+        out.push({
+          id: 'plaintext-firmware',
+          severity,
+          title,
+          device: d.device,
+          evidence: {
+            file: first.file,
+            frames: items.map((x) => x.frame),
+            requests: items.map((x) => ({
+              kind: x.kind,
+              method: x.method,
+              url: x.url,
+              server: x.server,
+              frame: x.frame,
+              ...(x.status !== undefined ? { status: x.status } : {}),
+              ...(x.contentType ? { contentType: x.contentType } : {}),
+              ...(x.contentLength !== undefined ? { contentLength: x.contentLength } : {}),
+              ...(x.magic ? { magic: x.magic } : {}),
+              why: x.why,
+            })),
+            ...(d.items.total > items.length ? { moreRequests: d.items.total - items.length } : {}),
+          },
+          advice: d.image
+            ? 'Anyone on the path can swap this update for a malicious one: keep the device on an isolated network and ask the vendor for signed updates over HTTPS.'
+            : 'The device asks for updates over plain HTTP, so an attacker on the path can feed it a fake answer: isolate it and ask the vendor for signed updates over HTTPS.',
+        });
+      }
+      return out;
+    },
+  };
+}
