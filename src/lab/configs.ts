@@ -61,7 +61,6 @@ export function miniupnpdConf(upnp: UpnpOptions, stateDir: string): string {
     'ext_ifname=wan0',
     `ext_ip=${LAB_WAN_IP}`,
     'listening_ip=br-lan',
-    ...(upnp.wanExposed ? ['listening_ip=wan0'] : []),
     'http_port=5000',
     'enable_natpmp=yes',
     'enable_upnp=yes',

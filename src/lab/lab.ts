@@ -343,6 +343,14 @@ function startMiniupnpd(state: LabState): void {
   daemon(state, 'router', 'miniupnpd', ['miniupnpd', '-f', join(d, 'miniupnpd.conf'), '-d', '-P', join(d, 'miniupnpd.pid')]);
   expectListen(state, 'router', 'tcp', 5000, 'miniupnpd');
   expectListen(state, 'router', 'udp', 5351, 'miniupnpd');
+  if (state.upnp.wanExposed) {
+    // miniupnpd 2.3.1 refuses to listen on a public address, so the misconfigured
+    // router of the tests answers on its WAN side through relays to its LAN listener,
+    // as routers with a badly bound IGD do
+    daemon(state, 'router', 'wan-relay-soap', ['socat', `TCP-LISTEN:5000,bind=${LAB_WAN_IP},so-bindtodevice=wan0,reuseaddr,fork`, `TCP:${LAB_ROUTER_LAN_IP}:5000,so-bindtodevice=br-lan`]);
+    daemon(state, 'router', 'wan-relay-ssdp', ['socat', `UDP-RECVFROM:1900,bind=${LAB_WAN_IP},so-bindtodevice=wan0,reuseaddr,fork`, `UDP-SENDTO:${LAB_ROUTER_LAN_IP}:1900,so-bindtodevice=br-lan`]);
+    expectListen(state, 'router', 'tcp', 5000, 'wan-relay-soap');
+  }
 }
 
 function startDevices(state: LabState, log: Logger): void {
@@ -615,7 +623,7 @@ export function reconfigureUpnp(opts: Partial<UpnpOptions>): UpnpOptions {
     secureMode: opts.secureMode ?? state.upnp.secureMode,
     wanExposed: opts.wanExposed ?? state.upnp.wanExposed,
   };
-  const old = state.daemons.filter((d) => d.node === 'router' && d.name === 'miniupnpd');
+  const old = state.daemons.filter((d) => d.node === 'router' && (d.name === 'miniupnpd' || d.name.startsWith('wan-relay-')));
   for (const d of old) stopGroup(d.pid);
   state.daemons = state.daemons.filter((d) => !old.includes(d));
   const R = netnsName(state.name, 'router');
