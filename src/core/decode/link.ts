@@ -100,3 +100,24 @@ export function decodeRawIpv6(pv: PacketView): void {
   pv.ethertype = ETH_IPV6;
   pv.l3Off = pv.start;
 }
+
+/**
+ * PPPoE session stage (RFC 2516 §4) carrying PPP (RFC 1661): 6-byte PPPoE
+ * header and the 2-byte PPP protocol, then IPv4 (0x0021) or IPv6 (0x0057).
+ * Rewrites pv.ethertype so the registry continues with the IP decoder.
+ */
+export function unwrapPppoe(pv: PacketView): void {
+  const b = pv.buf;
+  const o = pv.l3Off;
+  if (pv.end - o < 8) {
+    pv.reason = 'truncated-pppoe';
+    return;
+  }
+  if (b[o] !== 0x11 || b[o + 1] !== 0) {
+    pv.ethertype = -1;
+    return;
+  }
+  const proto = u16(b, o + 6);
+  pv.ethertype = proto === 0x0021 ? ETH_IPV4 : proto === 0x0057 ? ETH_IPV6 : -1;
+  pv.l3Off = o + 8;
+}

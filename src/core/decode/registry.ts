@@ -2,7 +2,7 @@
 // type, ethertype or IP protocol number, never chosen by if-chains, so adding
 // a protocol is one line here. decodeLayers() runs link → network → transport.
 import { LINKTYPE } from './capture-format.js';
-import { decodeEthernet, decodeNull, decodeRaw, decodeRawIpv4, decodeRawIpv6, decodeSll, decodeSll2 } from './link.js';
+import { decodeEthernet, decodeNull, decodeRaw, decodeRawIpv4, decodeRawIpv6, decodeSll, decodeSll2, unwrapPppoe } from './link.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
 import { decodeIcmp, decodeTcp, decodeUdp } from './transport.js';
@@ -35,6 +35,9 @@ export const IPPROTO_DECODERS = new Map<number, LayerDecoder>([
 
 export const ETHERTYPE_ARP = 0x0806;
 
+/** Encapsulations between the link and IP: they rewrite pv.ethertype and pv.l3Off, then the lookup goes on. */
+export const SHIM_DECODERS = new Map<number, LayerDecoder>([[0x8864, unwrapPppoe]]);
+
 /** Decode link, network and transport headers into pv (already reset). Never throws. */
 export function decodeLayers(pv: PacketView): void {
   const link = LINK_DECODERS.get(pv.linktype);
@@ -44,6 +47,11 @@ export function decodeLayers(pv: PacketView): void {
   }
   link(pv);
   if (pv.reason !== '' || pv.ethertype < 0) return;
+  const shim = SHIM_DECODERS.get(pv.ethertype);
+  if (shim !== undefined) {
+    shim(pv);
+    if (pv.reason !== '' || pv.ethertype < 0) return;
+  }
   const net = ETHERTYPE_DECODERS.get(pv.ethertype);
   if (net === undefined) return;
   net(pv);

@@ -163,17 +163,17 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     return b;
   }
 
-  private refCache = new WeakMap<Flow, DeviceRef>();
+  private refCache = new WeakMap<Flow, { dev: DeviceRec; ref: DeviceRef }>();
   private deviceRefFor(flow: Flow): DeviceRef | undefined {
     const d = flow.device;
     if (!d) return undefined;
-    let r = this.refCache.get(flow);
-    if (!r) {
-      const ip = d === this.devices.byAddress(flow.clientIp) ? flow.clientIp : d === this.devices.byAddress(flow.serverIp) ? flow.serverIp : undefined;
-      r = d.ref(ip);
-      this.refCache.set(flow, r);
-    }
-    return r;
+    const c = this.refCache.get(flow);
+    // attribution can move once the client's first packet is seen (a capture that starts with a reply)
+    if (c !== undefined && c.dev === d) return c.ref;
+    const ip = d === this.devices.byAddress(flow.clientIp) ? flow.clientIp : d === this.devices.byAddress(flow.serverIp) ? flow.serverIp : undefined;
+    const ref = d.ref(ip);
+    this.refCache.set(flow, { dev: d, ref });
+    return ref;
   }
 
   client(flow: Flow): Endpoint {
@@ -453,6 +453,8 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   }
 
   private tcp(pv: PacketView, f: Flow, toServer: boolean, flags: number): void {
+    // after FIN/RST the record only counts the stragglers (last ACKs, duplicate RSTs)
+    if (f.closed) return;
     const prev = f.tcpState;
     let next = prev;
     const syn = (flags & 0x02) !== 0;
@@ -481,9 +483,12 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       f.tcpState = next;
       if (this.want.has('flow-state')) this.emit({ kind: 'flow-state', ...this.base(f), flow: this.snapshot(f), previous: prev });
       if (next === 'closed' || next === 'reset' || next === 'rejected') {
+        // flow-close is emitted when the record is retired (a sweep or the end of the input),
+        // so its totals include the packets that follow the FIN/RST
         f.closed = true;
         f.closeTs = pv.ts;
-        this.closeOut(f, next === 'closed' ? 'fin' : 'rst');
+        f.closeReason = next === 'closed' ? 'fin' : 'rst';
+        this.finishApp(f);
       }
     }
   }
@@ -683,6 +688,20 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     return info;
   }
 
+  private finishApp(f: Flow): void {
+    if (f.analyzer) {
+      const an = f.analyzer as FlowAnalyzer;
+      try {
+        an.close?.(this, f);
+      } catch (err) {
+        this.onWarning(`analyzer close failed: ${(err as Error).message}`);
+      }
+      f.analyzer = null;
+    }
+    f.oooC = undefined;
+    f.oooS = undefined;
+  }
+
   private closeOut(f: Flow, reason: FlowCloseReason): void {
     if (f.analyzer) {
       const an = f.analyzer as FlowAnalyzer;
@@ -706,10 +725,8 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
 
   /** Remove a flow from the table for good: close it if still open, and add it to its devices' destinations. */
   private retire(f: Flow, reason: FlowCloseReason): void {
-    if (!f.closed) {
-      f.closed = true;
-      this.closeOut(f, reason);
-    }
+    f.closed = true;
+    this.closeOut(f, f.closeReason ?? reason);
     const proto = protoName(f.proto);
     const bytes = f.bytesC + f.bytesS;
     const pkts = f.pktC + f.pktS;
@@ -738,7 +755,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       if (f.closed) {
         // keep a closed flow a little while so its last ACKs count in it
         if (now - f.closeTs > 30 || idle > 30) {
-          this.retire(f, 'fin');
+          this.retire(f, f.closeReason ?? 'fin');
           return true;
         }
         return false;

@@ -47,6 +47,8 @@ export class Flow {
   /** Flow record closed (FIN/RST): later packets still count, a new SYN starts a new flow. */
   closed = false;
   closeTs = 0;
+  /** Why the record closed (FIN both ways, or RST); reported in flow-close when it is retired. */
+  closeReason: 'fin' | 'rst' | undefined = undefined;
   app: string | undefined = undefined;
   serverName: string | undefined = undefined;
   device: DeviceRec | undefined = undefined;
