@@ -190,8 +190,48 @@ export interface RollbackReport {
   method: 'delete-tables' | 'full-restore';
   /** The listing after rollback equals the saved snapshot byte for byte. */
   identical: boolean;
+  /** Our tables are gone and nothing else was touched by the rollback. */
+  ownTablesRemoved: boolean;
+  /** Chains that differ from the snapshot because something else (a UPnP daemon, an admin) changed them after apply. */
+  changedByOthers: string[];
   savedSha256: string;
   currentSha256: string;
+}
+
+/** The listing without our tables (nft prints each table as a block closed by "}" at column 0). */
+export function stripTables(listing: string, table: string): string {
+  const re = new RegExp(`^table (inet|bridge) ${table} \\{\\n[\\s\\S]*?^\\}\\n`, 'gm');
+  return listing.replace(re, '');
+}
+
+/** "family table / chain" -> chain text, for saying which chains differ. */
+function chainBodies(listing: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let tbl = '';
+  let chain = '';
+  let body: string[] = [];
+  for (const line of listing.split('\n')) {
+    const t = /^table (\S+) (\S+) \{$/.exec(line);
+    if (t) tbl = `${t[1]} ${t[2]}`;
+    const c = /^\t(?:chain|set|map|flowtable|ct helper|quota|counter|limit) (\S+) \{$/.exec(line);
+    if (c) {
+      chain = c[1];
+      body = [];
+      continue;
+    }
+    if (chain && line === '\t}') {
+      out.set(`${tbl} / ${chain}`, body.join('\n'));
+      chain = '';
+    } else if (chain) body.push(line);
+  }
+  return out;
+}
+
+export function changedChains(a: string, b: string): string[] {
+  const x = chainBodies(a);
+  const y = chainBodies(b);
+  const keys = new Set([...x.keys(), ...y.keys()]);
+  return [...keys].filter((k) => x.get(k) !== y.get(k)).sort();
 }
 
 export async function rollbackPolicy(o: { exec: Exec; stateDir: string; forceFullRestore?: boolean }): Promise<RollbackReport> {
@@ -204,39 +244,54 @@ export async function rollbackPolicy(o: { exec: Exec; stateDir: string; forceFul
   if (sha256(saved) !== state.savedSha256) {
     throw new IotguardError(ErrorCodes.DATA_INVALID, `${savedFile} changed since it was saved (sha256 mismatch); refusing to restore it`);
   }
-  let method: RollbackReport['method'] = 'delete-tables';
-  let current = '';
-  if (!o.forceFullRestore) {
-    const tables = await o.exec(['nft', 'list', 'tables']);
-    if (tables.code !== 0) throw nftError('nft list tables', tables);
-    const ours = tables.stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l === `table inet ${state.table}` || l === `table bridge ${state.table}`);
-    if (ours.length) {
-      const del = join(o.stateDir, 'rollback-delete.nft');
-      writeFileSync(del, ours.map((t) => `delete ${t}\n`).join(''), { mode: 0o600 });
-      const r = await o.exec(['nft', '-f', del]);
-      if (r.code !== 0) throw nftError('nft delete table', r);
-    }
-    current = await listRuleset(o.exec);
+  // apply only ever adds our two tables, so taking them away restores the
+  // rest exactly; a full restore is a last resort (nft cannot re-read every
+  // listing it prints: miniupnpd's raw-payload DNAT rules, for one)
+  const pre = await listRuleset(o.exec);
+  const expectedAfter = stripTables(pre, state.table);
+  const tables = await o.exec(['nft', 'list', 'tables']);
+  if (tables.code !== 0) throw nftError('nft list tables', tables);
+  const ours = tables.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l === `table inet ${state.table}` || l === `table bridge ${state.table}`);
+  if (ours.length) {
+    const del = join(o.stateDir, 'rollback-delete.nft');
+    writeFileSync(del, ours.map((t) => `delete ${t}\n`).join(''), { mode: 0o600 });
+    const r = await o.exec(['nft', '-f', del]);
+    if (r.code !== 0) throw nftError('nft delete table', r);
   }
-  if (o.forceFullRestore || current !== saved) {
+  let current = await listRuleset(o.exec);
+  let method: RollbackReport['method'] = 'delete-tables';
+  if (current !== saved && o.forceFullRestore) {
     method = 'full-restore';
     const restore = join(o.stateDir, 'rollback-restore.nft');
     writeFileSync(restore, `flush ruleset\n${saved}`, { mode: 0o600 });
-    await checkRuleset(o.exec, restore);
+    try {
+      await checkRuleset(o.exec, restore);
+    } catch (e) {
+      throw new IotguardError(ErrorCodes.POLICY_INVALID, `our tables are removed, but the saved ruleset cannot be loaded back as a whole (nft cannot re-read its own listing of some rules): ${(e as Error).message}`, { cause: e });
+    }
     const r = await o.exec(['nft', '-f', restore]);
     if (r.code !== 0) throw nftError('nft -f (restore)', r);
     current = await listRuleset(o.exec);
   }
   const identical = current === saved;
+  const ownLeft = current.split('\n').some((l) => l === `table inet ${state.table} {` || l === `table bridge ${state.table} {`);
   if (identical) {
     // done: the next apply takes a fresh snapshot
     rmSync(join(o.stateDir, STATE_FILE), { force: true });
     renameSync(savedFile, join(o.stateDir, 'last-restored-ruleset.nft'));
   }
-  return { stateDir: o.stateDir, method, identical, savedSha256: state.savedSha256, currentSha256: sha256(current) };
+  return {
+    stateDir: o.stateDir,
+    method,
+    identical,
+    ownTablesRemoved: !ownLeft && (method === 'full-restore' || current === expectedAfter),
+    changedByOthers: identical ? [] : changedChains(saved, current),
+    savedSha256: state.savedSha256,
+    currentSha256: sha256(current),
+  };
 }
 
 /**

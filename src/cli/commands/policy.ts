@@ -68,7 +68,7 @@ interface RenderCliOpts {
   lan?: string;
   router?: string;
   mode: string;
-  noInternet?: string[];
+  offline?: string[];
   quarantine?: string[];
   controller?: string[];
   myController?: string[];
@@ -82,12 +82,12 @@ interface RenderCliOpts {
 function addRenderOptions(c: Command): Command {
   return c
     .option('--mud <[MAC[@IP]=]FILE>', 'a device and its MUD file (repeatable); a file learned by iotguard names its device itself', collect)
-    .option('--device <MAC[@IP]>', 'a device with no MUD file (isolated; use with --no-internet/--quarantine)', collect)
+    .option('--device <MAC[@IP]>', 'a device with no MUD file (isolated from the LAN and, unless --mode says otherwise, the internet)', collect)
     .option('--lan <CIDR>', 'the LAN behind the router, e.g. 192.168.1.0/24 (default: the /24 of the devices given)')
     .option('--router <IP>', "the router's LAN address (default: the LAN's first host)")
     .option('--mode <MODE>', 'enforce | no-internet | quarantine, for every device', 'enforce')
-    .option('--no-internet <MAC>', 'this device may not leave the LAN (still gets DHCP and DNS); repeatable', collect)
-    .option('--quarantine <MAC>', 'this device gets DHCP only: no DNS, no LAN, no internet; repeatable', collect)
+    .option('--offline <MAC[@IP]>', '"no internet" mode for this device: it may not leave the LAN (still gets DHCP and DNS); repeatable', collect)
+    .option('--quarantine <MAC[@IP]>', 'this device gets DHCP only: no DNS, no LAN, no internet; repeatable', collect)
     .option('--controller <URI=IP>', 'address of a MUD controller class, e.g. urn:ietf:params:mud:ntp=192.168.1.5 (repeatable)', collect)
     .option('--my-controller <MUDURL=IP>', "address of the controller of devices with this MUD URL (repeatable)", collect)
     .option('--dns-allowlist', "answer only DNS queries for names in the device's profile (exact names)")
@@ -129,7 +129,7 @@ export function bindingsFromOptions(o: RenderCliOpts): { bindings: DeviceBinding
     if (byMac.has(d.mac)) throw usage(`device ${d.mac} is given twice`);
     byMac.set(d.mac, { ...d, mode: o.mode === 'enforce' ? 'no-internet' : (o.mode as DeviceMode) });
   }
-  for (const [list, mode] of [[o.noInternet, 'no-internet'], [o.quarantine, 'quarantine']] as const) {
+  for (const [list, mode] of [[o.offline, 'no-internet'], [o.quarantine, 'quarantine']] as const) {
     for (const spec of list ?? []) {
       const d = parseDeviceSpec(spec);
       const b = byMac.get(d.mac) ?? { mac: d.mac, mode };
@@ -268,12 +268,15 @@ async function runRollback(o: { netns?: string; stateDir?: string; full?: boolea
   const exec = createExec(o.netns);
   const stateDir = o.stateDir ?? defaultStateDir(o.netns);
   const r = await rollbackPolicy({ exec, stateDir, forceFullRestore: o.full === true });
-  if (o.json) printJson({ rolledBack: true, ...r });
+  if (o.json) printJson({ rolledBack: r.ownTablesRemoved || r.identical, ...r });
   else {
     info(`${color.green('rolled back')} (${r.method})`);
-    info(r.identical ? 'the ruleset is byte for byte the one saved before apply' : color.red(`the ruleset differs from the saved one (sha256 ${r.currentSha256} vs ${r.savedSha256})`));
+    if (r.identical) info('the ruleset is byte for byte the one saved before apply');
+    else if (r.ownTablesRemoved) {
+      warn(`iotguard's tables are gone, but the rest of the ruleset changed after apply, not by iotguard (${r.changedByOthers.join(', ')}); --full puts the saved copy back over those changes`);
+    }
   }
-  if (!r.identical) throw new IotguardError(ErrorCodes.POLICY_INVALID, 'rollback could not restore the saved ruleset byte for byte');
+  if (!r.identical && !r.ownTablesRemoved) throw new IotguardError(ErrorCodes.POLICY_INVALID, 'rollback could not restore the saved ruleset');
   return 0;
 }
 
@@ -405,7 +408,7 @@ export async function run(argv: string[]): Promise<number> {
     .description('restore the ruleset saved by policy apply, byte for byte')
     .option('--netns <NS>', 'run nft inside this network namespace')
     .option('--state-dir <DIR>', 'state directory used by apply')
-    .option('--full', 'restore the whole saved ruleset even if removing our tables would do')
+    .option('--full', 'if the rest of the ruleset changed since apply, load the whole saved copy back over it (flush ruleset + saved)')
     .option('--json', 'one JSON document on stdout (CONTRACT.md)')
     .action(async (o: { netns?: string; stateDir?: string; full?: boolean; json?: boolean }) => {
       code = await runRollback(o);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importMudText } from '../../../src/core/policy/import.js';
 import { renderNftables } from '../../../src/core/policy/render-nft.js';
-import { applyPolicy, createExec, createNetnsResolver, listRuleset, rollbackPolicy } from '../../../src/adapters/policy/nft.js';
+import { applyPolicy, createExec, createNetnsResolver, listRuleset, rollbackPolicy, stripTables } from '../../../src/adapters/policy/nft.js';
 import { haveNft, nftSkipReason } from './nft-helper.js';
 
 const NS = `igpol-u${process.pid}`;
@@ -85,7 +85,7 @@ describe.skipIf(skip)('policy apply / rollback (nft in a throwaway netns)', () =
     expect(await listRuleset(exec)).toBe(before);
   });
 
-  it('restores the whole saved ruleset when something else changed meanwhile', async () => {
+  it('takes away only its own tables when something else changed meanwhile, and restores the whole copy with --full', async () => {
     const exec = createExec(NS);
     const before = await listRuleset(exec);
     const stateDir = mkdtempSync(join(tmpdir(), 'igpol-state-'));
@@ -94,8 +94,13 @@ describe.skipIf(skip)('policy apply / rollback (nft in a throwaway netns)', () =
     expect(ns('nft', 'add', 'table', 'ip', 'intruder').status).toBe(0);
     expect(ns('nft', 'flush', 'chain', 'inet', 'filter', 'miniupnpd').status).toBe(0);
     ns('nft', 'add', 'rule', 'inet', 'filter', 'miniupnpd', 'tcp', 'dport', '2323', 'accept');
+    const changed = await listRuleset(exec);
     const rb = await rollbackPolicy({ exec, stateDir });
-    expect(rb).toMatchObject({ method: 'full-restore', identical: true });
+    expect(rb).toMatchObject({ method: 'delete-tables', identical: false, ownTablesRemoved: true });
+    expect(rb.changedByOthers).toEqual(['inet filter / miniupnpd']);
+    expect(await listRuleset(exec)).toBe(stripTables(changed, 'iotguard'));
+    const full = await rollbackPolicy({ exec, stateDir, forceFullRestore: true });
+    expect(full).toMatchObject({ method: 'full-restore', identical: true });
     expect(await listRuleset(exec)).toBe(before);
   });
 
