@@ -1,7 +1,7 @@
 // `iotguard analyze FILE...`: read pcap/pcapng captures (gzip allowed) through
 // the traffic engine and the detectors; per-device destinations by name and
 // findings (CONTRACT.md). With --json, one document on stdout.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { newCommand, parse } from '../command.js';
 import { color, createProgress, printJson, severityColor, table, warn } from '../ui.js';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
@@ -75,7 +75,9 @@ export async function run(argv: string[]): Promise<number> {
   for (const f of files) {
     if (!existsSync(f)) throw new IotguardError(ErrorCodes.FILE_NOT_FOUND, `no such file: ${f}`);
   }
-  const progress = createProgress('reading', 0, { quiet: o.json === true });
+  // a progress bar only for inputs that take a while (about 64 MiB and up)
+  const totalSize = files.reduce((n, f) => n + (statSync(f).isFile() ? statSync(f).size : 0), 0);
+  const progress = createProgress('reading', totalSize, { quiet: o.json === true || totalSize < 64 * 1024 * 1024 });
   let ticked = 0;
   const t0 = performance.now();
   const { result, failures } = await analyzeFiles(files, {
