@@ -156,6 +156,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     );
     installed = false;
+    for (const w of report.run.warnings) process.stderr.write(`${color.yellow('warning:')} ${w}\n`);
     if (json) {
       printJson(report);
       return 0;

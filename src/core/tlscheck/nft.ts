@@ -45,7 +45,7 @@ export function renderInterceptTable(o: InterceptTableOptions): string {
     '  chain prerouting {',
     // before the router's own dstnat chains (priority -100), so a UPnP or port-forward rule never sees these packets first
     '    type nat hook prerouting priority dstnat - 10; policy accept;',
-    `    ip saddr ${o.device} tcp dport @ports fib daddr type != local dnat to ${o.listenIp}:${o.listenPort}`,
+    `    ip saddr ${o.device} tcp dport @ports fib daddr type != local counter dnat to ${o.listenIp}:${o.listenPort}`,
     '  }',
     '  chain forward {',
     '    type filter hook forward priority filter - 10; policy accept;',
@@ -80,4 +80,19 @@ export function parseNftSetJson(text: string): number[] {
 /** Whether `nft list tables` output shows our table. */
 export function hasTable(listTables: string, table = TLSCHECK_TABLE): boolean {
   return listTables.split('\n').some((l) => l.trim() === `table ip ${table}`);
+}
+
+/** Packets counted by the DNAT rule, from `nft -j list chain ip TABLE prerouting`; undefined when unreadable. */
+export function parseRedirectCounter(text: string): number | undefined {
+  try {
+    const doc = JSON.parse(text) as { nftables?: Array<{ rule?: { expr?: Array<{ counter?: { packets?: number } }> } }> };
+    for (const item of doc.nftables ?? []) {
+      for (const e of item.rule?.expr ?? []) {
+        if (typeof e.counter?.packets === 'number') return e.counter.packets;
+      }
+    }
+  } catch {
+    /* unreadable */
+  }
+  return undefined;
 }

@@ -95,15 +95,12 @@ export class CertRotation {
     const s = this.state(k);
     const done = this.done(s);
     const t = this.tests.find((x) => !done.has(x) && !s.inFlight.includes(x));
-    if (t === undefined) {
-      s.passedThrough++;
-      return undefined;
-    }
+    if (t === undefined) return undefined;
     s.inFlight.push(t);
     return t;
   }
 
-  /** Record a connection seen for this destination that was not tested (e.g. after the tests). */
+  /** Record a connection to this destination that was forwarded untouched (after its tests). */
   notePassThrough(k: DestinationKey): void {
     this.state(k).passedThrough++;
   }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, IotguardError } from '../../../core/model/errors.js';
 import { findOriginalDestination, type OriginalDestination } from '../../../core/tlscheck/conntrack.js';
-import { hasTable, parseNftSetJson, TLSCHECK_TABLE } from '../../../core/tlscheck/nft.js';
+import { hasTable, parseNftSetJson, parseRedirectCounter, TLSCHECK_TABLE } from '../../../core/tlscheck/nft.js';
 import type { Exec, ExecResult } from '../../policy/nft.js';
 
 export interface TlsCheckState {
@@ -98,8 +98,9 @@ export function writeState(stateDir: string, s: TlsCheckState): void {
   renameSync(`${f}.tmp`, f);
 }
 
+/** `nft -s list ruleset`: stateless, so other tables' counters ticking during the run do not count as a change. */
 export async function listRuleset(exec: Exec): Promise<string> {
-  const r = await exec(['nft', 'list', 'ruleset']);
+  const r = await exec(['nft', '-s', 'list', 'ruleset']);
   if (r.code !== 0) throw nftError('nft list ruleset', r);
   return r.stdout;
 }
@@ -130,6 +131,12 @@ export function removeTableSync(netns: string | undefined, table = TLSCHECK_TABL
 export async function seenPorts(exec: Exec, table = TLSCHECK_TABLE): Promise<number[]> {
   const r = await exec(['nft', '-j', 'list', 'set', 'ip', table, 'seen']);
   return r.code === 0 ? parseNftSetJson(r.stdout) : [];
+}
+
+/** SYNs (and other packets) our DNAT rule redirected so far. */
+export async function redirectedPackets(exec: Exec, table = TLSCHECK_TABLE): Promise<number | undefined> {
+  const r = await exec(['nft', '-j', 'list', 'chain', 'ip', table, 'prerouting']);
+  return r.code === 0 ? parseRedirectCounter(r.stdout) : undefined;
 }
 
 export async function addPorts(exec: Exec, ports: number[], table = TLSCHECK_TABLE): Promise<void> {

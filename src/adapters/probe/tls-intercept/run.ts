@@ -21,6 +21,7 @@ import {
   listRuleset,
   neighbourMacs,
   recover,
+  redirectedPackets,
   removeTable,
   seenPorts,
   stateFile,
@@ -63,7 +64,10 @@ export interface TlsCheckReport {
     learnedPorts: number[];
     connections: { intercepted: number; tested: number; passedThrough: number; dropped: number };
     recovery: RecoveryReport;
+    /** Stateless listings (`nft -s list ruleset`) before and after. */
     ruleset: { beforeSha256: string; afterSha256: string; identical: boolean; tableRemoved: boolean };
+    redirectedPackets?: number;
+    warnings: string[];
     wrongHost: 'forged-ca' | 'user-certificate';
   };
 }
@@ -93,6 +97,8 @@ export async function runTlsCheck(c: TlsCheckComponents, o: TlsCheckInit): Promi
   const learned: number[] = [];
   let tableRemoved = false;
   let interrupted = false;
+  let redirected: number | undefined;
+  const warnings: string[] = [];
   const netns = currentNetnsId();
   try {
     // the state file first: a crash right after `nft -f` still leaves a trace to clean up
@@ -115,6 +121,11 @@ export async function runTlsCheck(c: TlsCheckComponents, o: TlsCheckInit): Promi
     interrupted = c.signal?.aborted === true;
   } finally {
     try {
+      redirected = await redirectedPackets(c.exec);
+    } catch {
+      /* the count is a diagnostic only */
+    }
+    try {
       tableRemoved = await removeTable(c.exec);
     } finally {
       await interceptor.close();
@@ -122,6 +133,12 @@ export async function runTlsCheck(c: TlsCheckComponents, o: TlsCheckInit): Promi
     }
   }
   const after = await listRuleset(c.exec);
+  if (redirected !== undefined && redirected > 0 && interceptor.stats.accepted === 0) {
+    warnings.push(
+      `${redirected} packets of ${o.device} were redirected but no connection reached the interceptor at ${route.ip}:${port}: another firewall table on this router drops them on input (an allowlist for this device?). Lift it for the test and run again.`,
+    );
+  }
+  if (before !== after) warnings.push('the ruleset differs from before the run outside counters: something else changed it meanwhile (our table is gone)');
   const results = buildResults([o.device], rotation.snapshot());
   const macs = await neighbourMacs([o.device]);
   return {
@@ -137,6 +154,8 @@ export async function runTlsCheck(c: TlsCheckComponents, o: TlsCheckInit): Promi
       connections: { intercepted: interceptor.stats.accepted, tested: interceptor.stats.tested, passedThrough: interceptor.stats.passedThrough, dropped: interceptor.stats.dropped },
       recovery,
       ruleset: { beforeSha256: sha(before), afterSha256: sha(after), identical: before === after, tableRemoved },
+      ...(redirected !== undefined ? { redirectedPackets: redirected } : {}),
+      warnings,
       wrongHost: o.wrongHostCert ? 'user-certificate' : 'forged-ca',
     },
   };
