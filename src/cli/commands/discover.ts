@@ -68,9 +68,11 @@ function render(devices: Device[]): string {
       if (s.via === 'mdns') bits.push(`  ${color.dim('mdns')} ${s.type}${s.name ? ` "${s.name}"` : ''}${s.port ? ` port ${s.port}` : ''}`);
       if (s.via === 'ssdp') {
         const what = [s.manufacturer, s.model, s.modelNumber, s.firmwareVersion ? `fw ${s.firmwareVersion}` : undefined].filter(Boolean).join(' ');
-        bits.push(`  ${color.dim('ssdp')} ${what || s.server || ''}${s.type ? color.dim(` (${s.type})`) : ''}`);
+        if (s.searched) bits.push(`  ${color.dim('ssdp')} searches ${s.searched}`);
+        else bits.push(`  ${color.dim('ssdp')} ${what || s.server || ''}${s.type ? color.dim(` (${s.type})`) : ''}`);
       }
       if (s.via === 'dhcp' && s.vendorClass) bits.push(`  ${color.dim('dhcp')} vendor class ${s.vendorClass}`);
+      if (s.via === 'http' && s.userAgent) bits.push(`  ${color.dim('http')} User-Agent ${s.userAgent}`);
     }
     if (d.typeEvidence?.length) bits.push(`  ${color.dim('type')} ${d.type} ← ${d.typeEvidence.slice(0, 3).map((e) => `${e.field} "${e.value}"`).join(', ')}`);
     if (d.previousIps?.length) bits.push(`  ${color.dim('was')} ${d.previousIps.join(', ')}`);
@@ -78,6 +80,55 @@ function render(devices: Device[]): string {
   }
   if (details.length) lines.push('', ...details);
   return lines.join('\n');
+}
+
+/** `discover --pcap`: the same device list, from what the devices said in a capture. Sends nothing. */
+async function runPassive(files: string[], o: { json: boolean; store: boolean; db?: string; cidrs?: string[] }): Promise<number> {
+  const { existsSync } = await import('node:fs');
+  for (const f of files) if (!existsSync(f)) throw new IotguardError(ErrorCodes.FILE_NOT_FOUND, `no such capture file: ${f}`);
+  const storePath = o.store ? (o.db ?? defaultStorePath()) : undefined;
+  if (storePath) checkStorePath(storePath);
+  const [{ analyzeFiles }, { createIdentityObserver }, { loadFingerprints }, { preloadOui, vendorOf }] = await Promise.all([
+    import('../../adapters/capture/analyze-files.js'),
+    import('../../core/inventory/passive.js'),
+    import('../../adapters/net/fingerprint-data.js'),
+    import('../../adapters/net/oui.js'),
+  ]);
+  const started = new Date().toISOString();
+  const observer = createIdentityObserver();
+  const bar = createProgress('reading', 0, { quiet: o.json });
+  let shown = 0;
+  const { result, failures } = await analyzeFiles(files, {
+    detectors: [observer],
+    onProgress: (done, total) => {
+      bar.setTotal(total);
+      bar.tick(done - shown);
+      shown = done;
+    },
+  });
+  bar.done();
+  for (const f of failures) warn(f.message);
+  await preloadOui();
+  let devices = observer.devices(loadFingerprints(), vendorOf);
+  // Passive identity is per MAC: hosts behind the router (one MAC, many IPs) are not devices of this LAN.
+  devices = devices.filter((d) => d.ip === '' || /^(10|127|169\.254|172\.(1[6-9]|2\d|3[01])|192\.168)\./.test(d.ip) || d.ip.includes(':'));
+  const finished = new Date().toISOString();
+  if (storePath) {
+    const [{ openStore }, { saveDiscovery }] = await Promise.all([import('../../adapters/store/db.js'), import('../../adapters/store/inventory.js')]);
+    const store = openStore(storePath);
+    try {
+      devices = saveDiscovery(store, devices.filter((d) => d.ip), { kind: 'discover-pcap', startedAt: started, finishedAt: finished, params: { files } });
+    } finally {
+      store.close();
+    }
+  }
+  const scan = { mode: 'passive', files, packets: result.summary.packets, startedAt: started, finishedAt: finished, store: storePath ?? null };
+  if (o.json) printJson({ devices, scan });
+  else {
+    process.stdout.write(`${devices.length ? render(devices) : color.dim('no devices found')}\n`);
+    info(color.dim(`${devices.length} device(s) from ${result.summary.packets} packets in ${files.length} file(s)` + (storePath ? `; inventory: ${storePath}` : '')));
+  }
+  return 0;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -96,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--no-banners', 'only list open ports, do not probe them')
     .option('--no-mdns', 'skip the mDNS/DNS-SD browse')
     .option('--no-ssdp', 'skip the SSDP search')
+    .option('--pcap <files...>', 'passive: identify the devices in capture files (pcap/pcapng, gzip allowed) instead of scanning')
     .option('--json', 'one JSON document on stdout')
     .addHelpText(
       'after',
@@ -123,9 +175,11 @@ export async function run(argv: string[]): Promise<number> {
     banners: boolean;
     mdns: boolean;
     ssdp: boolean;
+    pcap?: string[];
     json?: boolean;
   }>();
   const json = o.json === true;
+  if (o.pcap?.length) return runPassive(o.pcap, { json, store: o.store, db: o.db, cidrs: o.cidr });
   const top = loadTopPorts();
   const ports = parsePortSpec(o.ports, top.map((p) => p.port));
   const portNames = new Map(top.map((p) => [p.port, p.service]));
