@@ -14,6 +14,7 @@ type Protocol = 'http-basic' | 'http-form' | 'telnet' | 'ftp' | 'pop3' | 'imap' 
 
 interface Group {
   device: DeviceRef;
+  client: string;
   protocol: Protocol;
   server: string;
   usernames: Set<string>;
@@ -63,7 +64,7 @@ export function plaintextCredentialsDetector(cfg: DetectorConfig): Detector {
     const k = `${deviceKey(device)}|${protocol}|${server}`;
     let g = groups.get(k);
     if (!g) {
-      g = { device, protocol, server, usernames: new Set(), frames: new Capped(cfg.maxEvidence), file: e.file, flows: new Set(), serverLocal: e.server.local };
+      g = { device, client: e.client.ip, protocol, server, usernames: new Set(), frames: new Capped(cfg.maxEvidence), file: e.file, flows: new Set(), serverLocal: e.server.local };
       groups.set(k, g);
     }
     if (username !== undefined && username !== '' && g.usernames.size < cfg.maxEvidence) g.usernames.add(printable(username, 64));
@@ -103,7 +104,7 @@ export function plaintextCredentialsDetector(cfg: DetectorConfig): Detector {
     finish(): Finding[] {
       const out: Finding[] = [];
       for (const g of groups.values()) {
-        const who = g.device.ip ?? g.device.mac ?? 'a device';
+        const who = g.client;
         const users = [...g.usernames];
         out.push({
           id: 'plaintext-credentials',

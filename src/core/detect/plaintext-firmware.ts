@@ -209,9 +209,10 @@ export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
         const severity: Severity = d.image ? 'high' : 'medium';
         const first = images[0] ?? items[0];
         const who = d.device.ip ?? d.device.mac ?? 'a device';
-        const title = d.image
-          ? `${who} downloads firmware over plain HTTP${first.method === 'RRQ' ? '/TFTP' : ''} (${first.url})`
-          : `${who} checks for firmware updates over plain HTTP (${first.url})`;
+        // a binary from a path that does not say firmware (an .exe, an .iso, a dropper) is named for what it is
+        const fw = first.kind === 'image' && !FW_PATH.test(first.url.replace(/^[a-z]+:\/\/[^/]+/i, '')) ? `a binary image${first.magic ? ` (${first.magic})` : ''}` : 'firmware';
+        const via = first.method === 'RRQ' ? 'TFTP' : 'plain HTTP';
+        const title = d.image ? `${who} downloads ${fw} over ${via} (${first.url})` : `${who} checks for firmware updates over plain HTTP (${first.url})`;
         out.push({
           id: 'plaintext-firmware',
           severity,
