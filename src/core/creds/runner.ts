@@ -183,7 +183,9 @@ async function runJob(job: CredJob, gate: DeviceGate, c: RunnerComponents, init:
         live.add(session);
         try {
           while (!final && queue.length > 0) {
-            const cred = queue.shift() as Credential;
+            const bound = session.boundUser?.();
+            const at = bound === undefined ? 0 : Math.max(0, queue.findIndex((q) => q.username === bound));
+            const cred = queue.splice(at, 1)[0];
             await gate.pacer.take();
             if (final) {
               queue.unshift(cred);

@@ -173,3 +173,26 @@ describe('connection limits before the first answer', () => {
     expect(r2.status).toBe('unreachable');
   });
 });
+
+describe('user-bound connections', () => {
+  it('hands an SSH-like session the pairs of its own user first', async () => {
+    const c = clock();
+    const seen: string[] = [];
+    let bound: string | undefined;
+    const t: CredTester = {
+      service: 'telnet',
+      session: () => ({
+        attempt: async (cred) => {
+          seen.push(`${cred.username}:${cred.password}`);
+          bound = cred.username;
+          return { kind: 'failure', canContinue: true };
+        },
+        close: () => undefined,
+        boundUser: () => bound,
+      }),
+    };
+    const mixed: Credential[] = ['root:1', 'admin:1', 'root:2', 'admin:2', 'root:3'].map((s) => ({ username: s.split(':')[0], password: s.split(':')[1], public: true, source: 'mirai' }));
+    await c.drive(runCredAudit([job(mixed)], { testers: { telnet: t }, ...c }, { ...init, concurrency: 1 }));
+    expect(seen).toEqual(['root:1', 'root:2', 'root:3', 'admin:1', 'admin:2']);
+  });
+});

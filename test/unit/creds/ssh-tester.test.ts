@@ -62,7 +62,7 @@ describe('ssh tester', () => {
   it('reconnects for a new user name and after the per-connection limit', async () => {
     const srv = await fakeSsh({ root: 'toor' }, ['password']);
     open.push(srv);
-    const s = tester().session({ ip: '127.0.0.1', port: srv.port });
+    const s = createSshTester({ connectTimeoutMs: 1000, replyTimeoutMs: 3000, perConnection: 3 }).session({ ip: '127.0.0.1', port: srv.port });
     for (const p of ['a', 'b', 'c']) expect((await s.attempt(cred('admin', p))).kind).toBe('failure');
     expect((await s.attempt(cred('admin', 'd'))).kind).toBe('failure');
     expect(await s.attempt(cred('root', 'toor'))).toMatchObject({ kind: 'success' });

@@ -1,6 +1,6 @@
 // SSH credential tester on ssh2: password, then keyboard-interactive (PAM)
 // when the server offers only that. Several passwords for one user go over
-// one connection (OpenSSH allows MaxAuthTries, default 6; we stay well under);
+// one connection (OpenSSH allows MaxAuthTries, default 6; we stay under with 5);
 // a new user name means a new connection, as OpenSSH refuses to switch. On
 // success the connection is closed at once: no channel, no command.
 import { Client, type AuthenticationType, type NextAuthHandler } from 'ssh2';
@@ -207,6 +207,10 @@ class SshSession implements CredSession {
     }
   }
 
+  boundUser(): string | undefined {
+    return this.client && !this.dead && this.used < this.init.perConnection ? this.username : undefined;
+  }
+
   close(): void {
     const p = this.pending ?? this.inflight;
     this.pending = undefined;
@@ -220,7 +224,7 @@ export function createSshTester(init: SshTesterInit = {}): CredTester {
   const full: Required<SshTesterInit> = {
     connectTimeoutMs: init.connectTimeoutMs ?? 3000,
     replyTimeoutMs: init.replyTimeoutMs ?? 8000,
-    perConnection: init.perConnection ?? 3,
+    perConnection: init.perConnection ?? 5,
   };
   return { service: 'ssh', session: (t) => new SshSession(t, full) };
 }
