@@ -83,7 +83,7 @@ describe.skipIf(!ready)('policy on the lab router (issue #8 acceptance)', () => 
       const r = await cli(['policy', 'learn', capture, '--device', node.mac, '--lan', LAB_LAN, '--router', LAB_ROUTER_LAN_IP, '--out', profile(node.mac), '--json']);
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { names: string[]; excluded: Array<{ reason: string; port?: number }>; excludedNames: unknown[] };
-      console.log(`[policy] ${node.name}: names ${out.names.join(', ') || 'none'}; left out: ${out.excluded.map((e) => `${e.reason}`).join('; ') || 'nothing'}; ${out.excludedNames.length} DNS names left out`);
+      console.log(`[policy] ${node.name}: names ${out.names.join(', ') || 'none'}; left out: ${[...new Set(out.excluded.map((e) => `${e.reason} ${e.proto}/${e.port}`))].slice(0, 12).join('; ') || 'nothing'} (${out.excluded.length} groups); ${out.excludedNames.length} DNS names left out`);
       if (node === plug) expect(out.names).toEqual([LAB_NAMES.cloudHost, LAB_NAMES.firmwareHost, LAB_NAMES.mqttHost].sort());
       else {
         expect(out.names.some((n) => n.endsWith(LAB_NAMES.tunnelDomain))).toBe(false);
@@ -157,6 +157,23 @@ describe.skipIf(!ready)('policy on the lab router (issue #8 acceptance)', () => 
     expect(out.findings.every((f) => f.id === 'policy-violation')).toBe(true);
     // the cloud check-in it is allowed is not a violation
     expect(out.violations.some((v) => v.remote.ip === '5.45.1.30')).toBe(false);
+  });
+
+  it('the exact-name DNS allowlist alone also stops the tunnel (re-apply keeps the first snapshot)', async () => {
+    const r = await cli(['policy', 'apply', '--authorized', '--netns', ROUTER_NS, '--state-dir', stateDir, '--lan', LAB_LAN, '--json',
+      '--mud', profile(plug.mac), '--mud', profile(infected.mac), '--offline', `${dvr.mac}@${dvr.ip}`,
+      '--dns-allowlist', '--dns-max-udp-length', '0', '--dns-rate', '0']);
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { snapshotTaken: boolean }).snapshotTaken).toBe(false);
+    const lookupRelay = `busybox nslookup -type=a ${LAB_NAMES.relayHost} ${LAB_ROUTER_LAN_IP} | grep -q "Address: 5.45"`;
+    const checks: Array<[string, string, boolean, string]> = [
+      ['plug', FW, true, 'plug firmware'],
+      ['plug', CLOUD, true, 'plug cloud'],
+      ['plug', lookupRelay, false, 'plug looks up a name outside its profile'],
+      ['infected', TUNNEL, false, 'DNS tunnel'],
+    ];
+    const got = await Promise.all(checks.map(([node, cmd]) => can(node, cmd)));
+    expect(got.map((ok, i) => `${checks[i][3]}: ${ok}`)).toEqual(checks.map(([, , want, what]) => `${what}: ${want}`));
   });
 
   it('rollback restores the ruleset byte for byte', async () => {

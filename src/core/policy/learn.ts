@@ -195,9 +195,10 @@ export function learnProfile(traffic: DeviceTraffic, opts: LearnOptions): LearnR
     if (reason) {
       const remote = f.remoteName ? `${normalizeDnsName(f.remoteName)} (${f.remoteIp})` : f.remoteIp;
       const port = f.initiator === 'device' ? f.remotePort : f.localPort;
-      // scans are summarised per port, not per peer
-      const ek = reason.startsWith('lateral-scan') ? `${reason}|${f.proto}|${port}` : `${reason}|${remote}|${f.proto}|${port}`;
-      const e = excl.get(ek) ?? { reason, remote: reason.startsWith('lateral-scan') ? `${lan.text}` : remote, proto: f.proto, flows: 0, ...(port !== undefined ? { port } : {}) };
+      // traffic to LAN peers (scans above all) is summarised per port, not per peer
+      const peerScope = lanPeer(f) ? lan.text : remote;
+      const ek = `${reason}|${peerScope}|${f.proto}|${port}`;
+      const e = excl.get(ek) ?? { reason, remote: peerScope, proto: f.proto, flows: 0, ...(port !== undefined ? { port } : {}) };
       e.flows += f.flows ?? 1;
       excl.set(ek, e);
       continue;
