@@ -9,5 +9,6 @@
 import type { Migration } from '../migrate.js';
 import { inventory0001 } from './0001-inventory.js';
 import { audits0100 } from './0100-audits.js';
+import { monitor0200 } from './0200-monitor.js';
 
-export const MIGRATIONS: Migration[] = [inventory0001, audits0100];
+export const MIGRATIONS: Migration[] = [inventory0001, audits0100, monitor0200];

@@ -1,0 +1,159 @@
+// The monitor's live capture: a supervised `tcpdump -U -w -` whose pcap
+// stream feeds a packet sink. When tcpdump dies it is restarted with
+// exponential backoff (reset after a healthy run) and the owner is told, so
+// it can raise an alert. Kernel drop counts come from tcpdump's statistics,
+// asked for with SIGUSR1 every few seconds and printed at exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { PacketRecordSink } from '../../core/decode/capture-format.js';
+import { readCaptureStream } from '../capture/file-source.js';
+
+export interface SupervisorOptions {
+  iface: string;
+  filter?: string[];
+  /** The capture command and its arguments (tests hand in a fake); default tcpdump. */
+  command?: string[];
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A run longer than this resets the backoff. */
+  healthyMs?: number;
+  statsEveryMs?: number;
+  log?: (msg: string) => void;
+  onDown?: (info: { code: number | null; signal: string | null; stderr: string; restartInMs: number; runMs: number }) => void;
+  onUp?: (pid: number) => void;
+}
+
+export interface CaptureCounters {
+  packets: number;
+  /** Kernel drops over every tcpdump run so far. */
+  dropped: number;
+  restarts: number;
+  up: boolean;
+  pid: number | undefined;
+}
+
+/** Totals from tcpdump's statistics lines ("N packets dropped by kernel"). */
+export function parseDropLines(text: string): { dropped?: number; received?: number } {
+  const last = (re: RegExp): number | undefined => {
+    let m: RegExpExecArray | null;
+    let v: number | undefined;
+    const g = new RegExp(re.source, 'g');
+    while ((m = g.exec(text))) v = Number(m[1]);
+    return v;
+  };
+  const kernel = last(/(\d+) packets? dropped by kernel/);
+  const iface = last(/(\d+) packets? dropped by interface/);
+  return { dropped: kernel === undefined && iface === undefined ? undefined : (kernel ?? 0) + (iface ?? 0), received: last(/(\d+) packets? received by filter/) };
+}
+
+const IFACE_RE = /^[A-Za-z0-9_.:@-]{1,32}$/;
+
+export class CaptureSupervisor {
+  readonly counters: CaptureCounters = { packets: 0, dropped: 0, restarts: 0, up: false, pid: undefined };
+  private child: ChildProcess | undefined;
+  private stopped = false;
+  private backoff: number;
+  private droppedBefore = 0;
+  private droppedRun = 0;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly o: SupervisorOptions,
+    private readonly sink: PacketRecordSink,
+  ) {
+    if (!o.command && !IFACE_RE.test(o.iface)) throw new Error(`not an interface name: ${o.iface.slice(0, 40)}`);
+    this.backoff = o.minBackoffMs ?? 1000;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  private args(): string[] {
+    return this.o.command ?? ['tcpdump', '-U', '-n', '-s', '262144', '-w', '-', '-i', this.o.iface, ...(this.o.filter ?? [])];
+  }
+
+  private async run(): Promise<void> {
+    const log = this.o.log ?? (() => {});
+    let first = true;
+    while (!this.stopped) {
+      if (!first) this.counters.restarts++;
+      first = false;
+      const [cmd, ...args] = this.args();
+      const t0 = Date.now();
+      const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.child = child;
+      let stderr = '';
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (s: string) => {
+        stderr = (stderr + s).slice(-16384);
+        const d = parseDropLines(stderr).dropped;
+        if (d !== undefined) {
+          this.droppedRun = d;
+          this.counters.dropped = this.droppedBefore + d;
+        }
+      });
+      const closed = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+        child.once('error', (e) => {
+          stderr += `\n${e.message}`;
+          resolve({ code: null, signal: null });
+        });
+        child.once('close', (code, signal) => resolve({ code, signal }));
+      });
+      if (child.pid) {
+        this.counters.up = true;
+        this.counters.pid = child.pid;
+        this.o.onUp?.(child.pid);
+      }
+      const stats = setInterval(() => {
+        // tcpdump prints its statistics on SIGUSR1 (SIGINFO on BSDs)
+        if (child.exitCode === null && !child.killed && !this.o.command) child.kill('SIGUSR1');
+      }, this.o.statsEveryMs ?? 5000);
+      stats.unref();
+      const counting: PacketRecordSink = {
+        onPacket: (lt, ts, b, off, cap, wire) => {
+          this.counters.packets++;
+          this.sink.onPacket(lt, ts, b, off, cap, wire);
+        },
+      };
+      if (child.stdout) await readCaptureStream(child.stdout, counting, `live:${this.o.iface}`);
+      const { code, signal } = await closed;
+      clearInterval(stats);
+      this.droppedBefore += this.droppedRun;
+      this.droppedRun = 0;
+      this.counters.dropped = this.droppedBefore;
+      this.counters.up = false;
+      this.counters.pid = undefined;
+      this.child = undefined;
+      if (this.stopped) break;
+      const runMs = Date.now() - t0;
+      if (runMs >= (this.o.healthyMs ?? 30_000)) this.backoff = this.o.minBackoffMs ?? 1000;
+      const wait = this.backoff;
+      this.backoff = Math.min(this.o.maxBackoffMs ?? 60_000, this.backoff * 2);
+      const why = stderr.trim().split('\n').filter((l) => !/listening on|packets? (captured|received|dropped)/.test(l)).pop() ?? '';
+      log(`capture process ended (code ${code}, signal ${signal}${why ? `: ${why}` : ''}); restarting in ${wait} ms`);
+      this.o.onDown?.({ code, signal, stderr: why, restartInMs: wait, runMs });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Stops tcpdump (SIGTERM, then SIGKILL) and the restart loop. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    const c = this.child;
+    if (c && c.exitCode === null) {
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+      t.unref();
+    }
+    await this.loop;
+  }
+}
