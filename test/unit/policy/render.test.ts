@@ -85,6 +85,22 @@ describe('policy render (nftables)', () => {
     expect(r.nft).not.toContain('9999');
   });
 
+  it.skipIf(!haveNft)('keeps hostile names from a MUD file out of the script syntax', () => {
+    const raw = JSON.parse(readFileSync(new URL('../../fixtures/policy/plug.mud.json', import.meta.url), 'utf8'));
+    raw['ietf-mud:mud'].systeminfo = 'evil\n}\ntable ip x { chain y { } }\n#';
+    raw['ietf-access-control-list:acls'].acl[0].aces.ace[0].name = 'a"b\\c\nd';
+    const r = importMudText(JSON.stringify(raw));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const out = renderNftables([{ mac: PLUG, profile: r.profile, mode: 'enforce', label: r.profile.systeminfo }], LAN);
+    expect(out.nft).not.toMatch(/^\s*table ip x/m);
+    expect(out.nft).toContain('(evil?}?table ip x { chain y { } }?#)');
+    expect(out.nft).toContain('comment "sp1-fr/abc?d"');
+    expect(nftCheck(out.nft).ok).toBe(true);
+    expect(() => renderNftables([{ mac: 'zz:00:00:00:00:01', mode: 'quarantine' }], LAN)).toThrow(/not a MAC/);
+    expect(() => renderNftables([{ mac: PLUG, ip: '1.2.3.4; drop', mode: 'quarantine' }], LAN)).toThrow(/not an IPv4/);
+  });
+
   it('rejects an enforce device without a profile and duplicate MACs', () => {
     expect(() => renderNftables([{ mac: PLUG, mode: 'enforce' }], LAN)).toThrow(/needs a MUD profile/);
     expect(() => renderNftables([{ mac: PLUG, mode: 'quarantine' }, { mac: PLUG.toUpperCase(), mode: 'quarantine' }], LAN)).toThrow(/twice/);
