@@ -222,6 +222,35 @@ describe.skipIf(!ready)('tls-check on the lab router', () => {
     expect(ruleset()).toBe(before);
   });
 
+  it('learns a TLS port seen in the device\'s traffic (8443) and tests it too', async () => {
+    // a TLS service on a non-standard port in the internet namespace, with the lab's server certificate
+    const dir = `/run/iotguard-lab/${LAB}/ca`;
+    const srv = spawn('ip', ['netns', 'exec', `${LAB}-inet`, 'openssl', 's_server', '-accept', '5.45.1.30:8443', '-cert', `${dir}/server.crt`, '-key', `${dir}/server.key`, '-www', '-quiet'], { stdio: 'ignore' });
+    try {
+      await waitFor(() => /5\.45\.1\.30:8443/.test(spawnSync('ip', ['netns', 'exec', `${LAB}-inet`, 'ss', '-ltn'], { encoding: 'utf8' }).stdout), 10_000, 's_server');
+      const stateDir = mkdtempSync(join(work, 'state-'));
+      const before = ruleset();
+      const p = startProbe(['--seconds', '120'], stateDir);
+      await waitFor(tableUp, 20_000, 'the redirect table');
+      const get = () => inPlug(['curl', '-sS', '-k', '--max-time', '8', `https://${CLOUD}:8443/`]);
+      // the first connection goes straight through and is seen; then the port is redirected
+      expect((await get()).code).toBe(0);
+      await waitFor(() => /8443/.test(nft(['list', 'set', 'ip', 'iotguard_tlscheck', 'ports']).stdout), 10_000, 'port 8443 to be learned');
+      for (let i = 0; i < 5; i++) await get();
+      p.child.kill('SIGTERM');
+      const r = await p.done;
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.run.learnedPorts).toEqual([8443]);
+      const res = only(doc, CLOUD);
+      expect(res.destination).toBe('5.45.1.30:8443');
+      expect(res.verdict).toBe('accepts-self-signed');
+      expect(ruleset()).toBe(before);
+    } finally {
+      srv.kill('SIGKILL');
+    }
+  });
+
   it('after SIGKILL the rules stay; the next start removes them and the ruleset is exactly as before', async () => {
     const stateDir = mkdtempSync(join(work, 'state-'));
     const before = ruleset();

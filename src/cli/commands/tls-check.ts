@@ -175,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const rs = report.run.ruleset;
     process.stdout.write(
-      `\n${color.dim(`${report.run.connections.tested} connections tested, ${report.run.connections.passedThrough} passed through${report.run.learnedPorts.length ? `; learned ports ${report.run.learnedPorts.join(',')}` : ''}. Redirect rules removed; ruleset ${rs.identical ? 'identical to before' : 'differs from before (changed by something else during the run)'}.`)}\n`,
+      `\n${color.dim(`${report.run.interrupted ? 'Stopped early by a signal. ' : ''}${report.run.connections.tested} connections tested, ${report.run.connections.passedThrough} passed through${report.run.learnedPorts.length ? `; learned ports ${report.run.learnedPorts.join(',')}` : ''}. Redirect rules removed; ruleset ${rs.identical ? 'identical to before' : 'differs from before (changed by something else during the run)'}.`)}\n`,
     );
     return 0;
   } finally {
