@@ -32,6 +32,9 @@ export const LAB_PACKAGES = [
   ['tcpreplay', '/usr/bin/tcpreplay'],
   ['procps', '/usr/bin/pgrep'],
   ['python3', '/usr/bin/python3'],
+  // the report and dashboard browser tests
+  ['chromium', '/usr/bin/chromium'],
+  ['fonts-dejavu-core', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'],
 ];
 
 export function missingLabPackages() {

@@ -46,6 +46,12 @@ export function reportError(e: unknown, json: boolean): number {
   return err.exitCode;
 }
 
+// A reader that goes away (`iotguard lab status | head -1`) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {

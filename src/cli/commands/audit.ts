@@ -1,7 +1,7 @@
 // `iotguard audit`: everything safe by default (the intrusive checks with
 // --authorized), joined per device, with risk, advice and a report.
-import { writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { newCommand, parse } from '../command.js';
 import { color, info, printJson, severityColor, table } from '../ui.js';
@@ -125,7 +125,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (o.report && format) {
     const body = format === 'html' ? renderHtml(result) : format === 'md' ? renderMarkdown(result) : `${JSON.stringify(result, null, 2)}\n`;
-    writeFileSync(o.report, body);
+    try {
+      mkdirSync(dirname(resolve(o.report)), { recursive: true });
+      writeFileSync(o.report, body);
+    } catch (e) {
+      throw new IotguardError(ErrorCodes.FILE_NOT_FOUND, `cannot write the report to ${o.report}: ${(e as Error).message}`);
+    }
   }
   if (json) {
     printJson(o.diff ? { ...result, diff: diff ?? null } : result);
