@@ -82,7 +82,7 @@ describe.skipIf(!ready)('policy on the lab router (issue #8 acceptance)', () => 
     for (const node of [plug, infected]) {
       const r = await cli(['policy', 'learn', capture, '--device', node.mac, '--lan', LAB_LAN, '--router', LAB_ROUTER_LAN_IP, '--out', profile(node.mac), '--json']);
       expect(r.status, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout) as { names: string[]; excluded: Array<{ reason: string; port?: number }>; excludedNames: unknown[] };
+      const out = JSON.parse(r.stdout) as { names: string[]; excluded: Array<{ reason: string; proto: string; port?: number }>; excludedNames: unknown[] };
       console.log(`[policy] ${node.name}: names ${out.names.join(', ') || 'none'}; left out: ${[...new Set(out.excluded.map((e) => `${e.reason} ${e.proto}/${e.port}`))].slice(0, 12).join('; ') || 'nothing'} (${out.excluded.length} groups); ${out.excludedNames.length} DNS names left out`);
       if (node === plug) expect(out.names).toEqual([LAB_NAMES.cloudHost, LAB_NAMES.firmwareHost, LAB_NAMES.mqttHost].sort());
       else {

@@ -172,8 +172,14 @@ function buildRule(a: AceJson, acl: AclJson, aceIdx: number, aclPath: Array<stri
   if (l3) {
     const dn = l3['ietf-acldns:dst-dnsname'];
     const sn = l3['ietf-acldns:src-dnsname'];
-    if (dn) dst.name = normalizeDnsName(dn);
-    if (sn) src.name = normalizeDnsName(sn);
+    // inet:host allows an address where a name is expected: treat it as the /32 (/128) it is
+    const host = (h: string, ep: RuleEndpoint) => {
+      if (isIpv4(h)) ep.net = `${h}/32`;
+      else if (h.includes(':')) ep.net = `${h}/128`;
+      else ep.name = normalizeDnsName(h);
+    };
+    if (dn) host(dn, dst);
+    if (sn) host(sn, src);
     const dnet = m.ipv4?.['destination-ipv4-network'] ?? m.ipv6?.['destination-ipv6-network'];
     const snet = m.ipv4?.['source-ipv4-network'] ?? m.ipv6?.['source-ipv6-network'];
     if (dnet) dst.net = dnet.includes('/') ? dnet : `${dnet}/128`;
