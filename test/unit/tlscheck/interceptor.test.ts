@@ -243,6 +243,21 @@ describe.skipIf(!hasTool('openssl'))('Interceptor with openssl s_client', () => 
     expect(verdict(s)).toBe('validates');
   });
 
+  it('old clients are still served: TLS 1.0 with RSA key exchange only (an old embedded stack)', async () => {
+    const s = await setup();
+    await drive(s, () => sclient(s.port, ['-tls1', '-cipher', 'AES128-SHA:@SECLEVEL=0']), 4);
+    expect(verdict(s)).toBe('accepts-self-signed');
+    expect(s.attempts.map((a) => a.r.tlsVersion)).toEqual(['TLSv1', 'TLSv1', 'TLSv1', 'TLSv1']);
+  });
+
+  it('a client we cannot serve (ECDSA signatures only) is inconclusive, never "validates"', async () => {
+    const s = await setup();
+    await drive(s, () => sclient(s.port, ['-tls1_2', '-sigalgs', 'ECDSA+SHA256']), 3);
+    expect(s.attempts.length).toBe(3);
+    expect(s.attempts.every((a) => a.r.outcome === 'inconclusive' && a.r.certificate === 'self-signed')).toBe(true);
+    expect(verdict(s)).toBe('incomplete');
+  });
+
   it('without -verify_return_error: accepts-self-signed', async () => {
     const s = await setup();
     await drive(s, () => sclient(s.port, []), 4);
