@@ -12,8 +12,10 @@ export interface MdnsBrowseOptions {
   /** Where to send queries: the mDNS group by default; tests point it at a loopback responder. */
   address?: string;
   port?: number;
-  /** Total listening time, ms. */
+  /** Longest listening time, ms. */
   timeoutMs?: number;
+  /** Stop once nothing new arrived for this long (after the first answer), ms. */
+  quietMs?: number;
   /** Only keep answers from addresses for which this returns true (stay inside the scanned networks). */
   accept?: (ip: string) => boolean;
 }
@@ -24,6 +26,8 @@ export async function mdnsBrowse(opts: MdnsBrowseOptions = {}): Promise<MdnsHost
   const address = opts.address ?? MDNS_GROUP;
   const port = opts.port ?? 5353;
   const timeoutMs = opts.timeoutMs ?? 1500;
+  const quietMs = opts.quietMs ?? 500;
+  let lastNews = 0;
   const state = newMdnsState();
   const asked = new Set<string>();
   const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
@@ -62,6 +66,7 @@ export async function mdnsBrowse(opts: MdnsBrowseOptions = {}): Promise<MdnsHost
     if (pkt.type !== 'response') return;
     const records = [...(pkt.answers ?? []), ...(pkt.additionals ?? []), ...(pkt.authorities ?? [])] as unknown as MdnsRecord[];
     const before = state.types.size;
+    lastNews = Date.now();
     foldMdns(state, rinfo.address, records);
     if (state.types.size !== before) ask([...state.types].map((t) => `${t}.local`));
   });
@@ -71,7 +76,12 @@ export async function mdnsBrowse(opts: MdnsBrowseOptions = {}): Promise<MdnsHost
     asked.delete('_services._dns-sd._udp.local');
     ask(['_services._dns-sd._udp.local', ...[...state.types].map((t) => `${t}.local`)].filter((n) => n === '_services._dns-sd._udp.local' || !asked.has(n)));
   }, Math.min(800, timeoutMs / 3));
-  await new Promise((r) => setTimeout(r, timeoutMs));
+  // Answers to legacy-unicast queries come at once; stop when the link has been quiet a while.
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (lastNews > 0 && Date.now() - lastNews >= quietMs && Date.now() - t0 >= Math.min(900, timeoutMs)) break;
+  }
   clearTimeout(again);
   sock.close();
   return mdnsHosts(state);

@@ -55,7 +55,8 @@ export function fetchText(url: string, timeoutMs: number, maxBytes = 256 * 1024)
 export async function ssdpDiscover(opts: SsdpDiscoverOptions = {}): Promise<SsdpDevice[]> {
   const address = opts.address ?? SSDP_GROUP;
   const port = opts.port ?? 1900;
-  const timeoutMs = opts.timeoutMs ?? 1500;
+  // Responders answer within MX seconds (UDA 2.0 §1.3.2): MX 1 and a little slack.
+  const timeoutMs = opts.timeoutMs ?? 1200;
   const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   sock.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -74,6 +75,28 @@ export async function ssdpDiscover(opts: SsdpDiscoverOptions = {}): Promise<Ssdp
     }
   }
   const byHost = new Map<string, SsdpDevice>();
+  const fetchTimeout = opts.fetchTimeoutMs ?? 2000;
+  const fetches = new Map<string, Promise<void>>();
+  // Descriptions are fetched as answers arrive, while the search window is still open.
+  const describe = (d: SsdpDevice) => {
+    const loc = d.location;
+    if (!loc || fetches.has(loc)) return;
+    let host: string;
+    try {
+      host = new URL(loc).hostname;
+    } catch {
+      return;
+    }
+    // A description URL pointing outside the scanned networks is not fetched (house rule 4).
+    if (opts.accept && !opts.accept(host)) return;
+    fetches.set(
+      loc,
+      fetchText(loc, fetchTimeout).then((xml) => {
+        const desc = xml ? parseDeviceDescription(xml) : undefined;
+        if (desc && (!d.description || d.location === loc)) d.description = desc;
+      }),
+    );
+  };
   sock.on('message', (msg, rinfo) => {
     if (opts.accept && !opts.accept(rinfo.address)) return;
     const r = parseSsdpResponse(msg);
@@ -84,29 +107,17 @@ export async function ssdpDiscover(opts: SsdpDiscoverOptions = {}): Promise<Ssdp
     if (r.server) d.server ??= r.server;
     if (r.st && !d.targets.includes(r.st) && d.targets.length < 32) d.targets.push(r.st);
     byHost.set(rinfo.address, d);
+    describe(d);
   });
   const q = Buffer.from(mSearch('ssdp:all', Math.max(1, Math.min(5, Math.floor(timeoutMs / 1000)))));
+  // (MX is whole seconds: a window under 2 s asks for MX 1.)
   sock.send(q, port, address);
   const again = setTimeout(() => sock.send(q, port, address), Math.min(600, timeoutMs / 3));
   await new Promise((r) => setTimeout(r, timeoutMs));
   clearTimeout(again);
   sock.close();
-  const fetchTimeout = opts.fetchTimeoutMs ?? 2000;
-  await Promise.all(
-    [...byHost.values()].map(async (d) => {
-      if (!d.location) return;
-      let host: string;
-      try {
-        host = new URL(d.location).hostname;
-      } catch {
-        return;
-      }
-      // A description URL pointing outside the scanned networks is not fetched (house rule 4).
-      if (opts.accept && !opts.accept(host)) return;
-      const xml = await fetchText(d.location, fetchTimeout);
-      const desc = xml ? parseDeviceDescription(xml) : undefined;
-      if (desc) d.description = desc;
-    }),
-  );
+  // A root-device location learnt late replaces an earlier one: make sure it was fetched too.
+  for (const d of byHost.values()) describe(d);
+  await Promise.all(fetches.values());
   return [...byHost.values()];
 }

@@ -156,6 +156,7 @@ export async function runDiscovery(c: DiscoveryComponents, init: DiscoveryInit):
     macOf.set(s.ip, normalizeMac(s.mac));
     candidates.add(s.ip);
   }
+  startScan(self.map((s) => s.ip));
   let swept = 0;
   const onLinkHosts = init.targets.filter((t) => t.onLink).flatMap((t) => cidrHosts(t.cidr));
   const total = onLinkHosts.length;

@@ -60,8 +60,9 @@ describe('runDiscovery', () => {
       leases: [{ ip: '192.168.77.30', mac: '00:11:32:00:77:30', hostname: 'nas', vendorClass: 'udhcp 1.24.2' }],
     });
     expect(r.devices.map((d) => d.ip)).toEqual(['192.168.77.10', '192.168.77.20', '192.168.77.30', '192.168.77.40']);
-    // the first host found was scanned before the sweep ended, and nobody twice
-    expect(c.scanned[0]).toEqual(['192.168.77.20']);
+    // this host first, then the first host found before the sweep ended, and nobody twice
+    expect(c.scanned[0]).toEqual(['192.168.77.10']);
+    expect(c.scanned[1]).toEqual(['192.168.77.20']);
     expect(c.scanned.flat().sort()).toEqual(['192.168.77.10', '192.168.77.20', '192.168.77.30', '192.168.77.40']);
     const [self, cam, nas, speaker] = r.devices;
     expect(self).toMatchObject({ self: true, vendor: expect.stringMatching(/Raspberry Pi/), type: 'computer' });
