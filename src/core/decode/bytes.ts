@@ -60,6 +60,8 @@ export function hex(b: Uint8Array, o: number, len: number): string {
 /** Latin-1 text of b[o..end) (bytes map 1:1 to code points, so never throws). */
 export function latin1(b: Uint8Array, o: number, end: number): string {
   if (end <= o) return '';
+  // short runs: no Buffer object to make
+  if (end - o <= 64) return String.fromCharCode.apply(null, b.subarray(o, end) as unknown as number[]);
   // a Buffer view over the same memory (no copy); latin1 decoding cannot fail
   return Buffer.from(b.buffer, b.byteOffset + o, end - o).toString('latin1');
 }

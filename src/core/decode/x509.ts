@@ -24,7 +24,22 @@ function isoDate(s: string): string {
   return Number.isNaN(d.getTime()) ? s : d.toISOString();
 }
 
+// Devices reconnect to the same servers again and again: parse each distinct
+// certificate once (parsing and the self-signature check cost ~100 µs each).
+const cache = new Map<string, CertSummary | null>();
+const CACHE_MAX = 4096;
+
 export function summarizeCertificate(der: Uint8Array): CertSummary | undefined {
+  const key = createHash('sha1').update(der).digest('hex');
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit === null ? undefined : { ...hit, subjectAltNames: [...hit.subjectAltNames] };
+  const s = parseCertificate(der);
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(key, s ?? null);
+  return s === undefined ? undefined : { ...s, subjectAltNames: [...s.subjectAltNames] };
+}
+
+function parseCertificate(der: Uint8Array): CertSummary | undefined {
   let c: X509Certificate;
   try {
     c = new X509Certificate(der);

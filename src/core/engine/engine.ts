@@ -163,16 +163,15 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     return b;
   }
 
-  private refCache = new WeakMap<Flow, { dev: DeviceRec; ref: DeviceRef }>();
   private deviceRefFor(flow: Flow): DeviceRef | undefined {
     const d = flow.device;
     if (!d) return undefined;
-    const c = this.refCache.get(flow);
     // attribution can move once the client's first packet is seen (a capture that starts with a reply)
-    if (c !== undefined && c.dev === d) return c.ref;
+    if (flow.refDevice === d && flow.deviceRef !== undefined) return flow.deviceRef;
     const ip = d === this.devices.byAddress(flow.clientIp) ? flow.clientIp : d === this.devices.byAddress(flow.serverIp) ? flow.serverIp : undefined;
     const ref = d.ref(ip);
-    this.refCache.set(flow, { dev: d, ref });
+    flow.refDevice = d;
+    flow.deviceRef = ref;
     return ref;
   }
 
