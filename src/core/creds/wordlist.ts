@@ -3,7 +3,6 @@
 // order in which pairs are tried. Pure: callers read the files and pass text.
 // Errors about a user's file cite line numbers only, never the line, since it
 // may hold a password the user typed.
-import { z } from 'zod';
 import { ErrorCodes, IotguardError } from '../model/errors.js';
 import { CRED_SERVICES, type CredService, type Credential, isCredService } from './types.js';
 
@@ -68,7 +67,7 @@ function invalid(what: string, msg: string): IotguardError {
   return new IotguardError(ErrorCodes.DATA_INVALID, `${what}: ${msg}`);
 }
 
-const ROW_FIELD = z.string().max(256);
+const fieldOk = (v: string | undefined): v is string => typeof v === 'string' && v.length <= 256;
 
 /** data/credentials/mirai.csv: `username,password,weight`. */
 export function parseMiraiCsv(text: string, what = 'mirai.csv'): Credential[] {
@@ -77,7 +76,7 @@ export function parseMiraiCsv(text: string, what = 'mirai.csv'): Credential[] {
   if (!header || header.line.trim() !== 'username,password,weight') throw invalid(what, 'expected the header username,password,weight');
   return lines.map(({ n, line }) => {
     const f = splitCsvLine(line);
-    if (!f || f.length !== 3 || !ROW_FIELD.safeParse(f[0]).success || !ROW_FIELD.safeParse(f[1]).success || !/^\d+$/.test(f[2])) {
+    if (!f || f.length !== 3 || !fieldOk(f[0]) || !fieldOk(f[1]) || !/^\d+$/.test(f[2])) {
       throw invalid(what, `line ${n} is not username,password,weight`);
     }
     return { username: f[0], password: f[1], public: true, source: 'mirai' };
@@ -102,15 +101,10 @@ export function parseVendorCsv(text: string, what = 'vendor-defaults.csv'): Vend
   });
 }
 
-const servicesSchema = z.object({
-  services: z.record(
-    z.enum(CRED_SERVICES),
-    z.object({ ports: z.array(z.number().int().min(1).max(65535)).min(1), mirai: z.enum(['first', 'after', 'no']) }),
-  ),
-});
-
 export type ServiceTable = Record<CredService, { ports: number[]; mirai: 'first' | 'after' | 'no' }>;
 
+// Hand-checked rather than with zod: this file loads on every `creds` run and
+// zod's import alone costs more than the whole check.
 export function parseServicesJson(text: string, what = 'services.json'): ServiceTable {
   let raw: unknown;
   try {
@@ -118,10 +112,21 @@ export function parseServicesJson(text: string, what = 'services.json'): Service
   } catch (e) {
     throw new IotguardError(ErrorCodes.DATA_INVALID, `${what}: not JSON`, { cause: e });
   }
-  const r = servicesSchema.safeParse(raw);
-  if (!r.success) throw invalid(what, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  for (const s of CRED_SERVICES) if (!r.data.services[s]) throw invalid(what, `service ${s} missing`);
-  return r.data.services as ServiceTable;
+  const services = (raw as { services?: unknown })?.services;
+  if (typeof services !== 'object' || services === null || Array.isArray(services)) throw invalid(what, 'services: expected an object');
+  const out = {} as ServiceTable;
+  for (const [name, v] of Object.entries(services as Record<string, unknown>)) {
+    if (!isCredService(name)) throw invalid(what, `services.${name}: unknown service`);
+    const e = v as { ports?: unknown; mirai?: unknown };
+    const ports = e?.ports;
+    if (!Array.isArray(ports) || ports.length === 0 || !ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) {
+      throw invalid(what, `services.${name}.ports: expected a non-empty list of ports 1-65535`);
+    }
+    if (e.mirai !== 'first' && e.mirai !== 'after' && e.mirai !== 'no') throw invalid(what, `services.${name}.mirai: expected first, after or no`);
+    out[name] = { ports: ports as number[], mirai: e.mirai };
+  }
+  for (const s of CRED_SERVICES) if (!out[s]) throw invalid(what, `service ${s} missing`);
+  return out;
 }
 
 /**
