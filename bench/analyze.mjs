@@ -2,7 +2,8 @@
 // Traffic-engine benchmark (issue #6): builds a ~2M-packet capture by
 // concatenating the IoT Sentinel captures of ../shared/data with `mergecap -a`,
 // then times, in the same run and on the same file:
-//   iotguard analyze F --json        (the whole CLI: engine + detectors + JSON)
+//   iotguard analyze F --json --no-detectors   (the whole CLI: readers, decoders, flows, JSON)
+//   iotguard analyze F --json                  (the same plus the default detectors)
 //   tshark -r F -q -z conv,ip
 //   tcpdump -nr F > /dev/null
 // and prints packets/s, wall-clock and CPU ratios, and peak RSS on a quarter
@@ -93,8 +94,9 @@ const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).
 console.log(`capture: ${big} (${bigPackets.toLocaleString('en-US')} packets, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB; ${copies} x ${basePackets} IoT Sentinel packets)`);
 console.log(`machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load before: ${load()}`);
 
-const mine = best(process.execPath, [cli, 'analyze', big, '--json']);
-const mineQuarter = best(process.execPath, [cli, 'analyze', quarter, '--json']);
+const mine = best(process.execPath, [cli, 'analyze', big, '--json', '--no-detectors']);
+const mineQuarter = best(process.execPath, [cli, 'analyze', quarter, '--json', '--no-detectors']);
+const withDetectors = best(process.execPath, [cli, 'analyze', big, '--json']);
 const tcpdump = best('tcpdump', ['-nr', big]);
 const tshark = best('tshark', ['-r', big, '-q', '-z', 'conv,ip']);
 console.log(`load after: ${load()}`);
@@ -102,12 +104,14 @@ console.log(`load after: ${load()}`);
 const row = (name, t) =>
   `${name.padEnd(28)} ${t.wall.toFixed(2).padStart(7)} s wall ${t.cpu.toFixed(2).padStart(7)} s cpu ${Math.round(bigPackets / t.wall).toLocaleString('en-US').padStart(11)} pkt/s ${t.rss.toFixed(0).padStart(6)} MiB peak`;
 console.log('');
-console.log(row('iotguard analyze --json', mine));
+console.log(row('iotguard analyze (engine)', mine));
+console.log(row('iotguard analyze (+detectors)', withDetectors));
 console.log(row('tcpdump -nr F', tcpdump));
 console.log(row('tshark -q -z conv,ip', tshark));
 console.log('');
 const ratio = (a, b) => (a / b).toFixed(1);
 console.log(`vs tshark:  ${ratio(tshark.wall, mine.wall)}x faster (wall), ${ratio(tshark.cpu, mine.cpu)}x (cpu)   target >= 10x`);
 console.log(`vs tcpdump: ${ratio(tcpdump.wall, mine.wall)}x faster (wall), ${ratio(tcpdump.cpu, mine.cpu)}x (cpu)   target >= 3x`);
+console.log(`with the default detectors: ${ratio(tshark.wall, withDetectors.wall)}x / ${ratio(tshark.cpu, withDetectors.cpu)}x vs tshark, ${ratio(tcpdump.wall, withDetectors.wall)}x / ${ratio(tcpdump.cpu, withDetectors.cpu)}x vs tcpdump (wall / cpu), ${withDetectors.rss.toFixed(0)} MiB peak`);
 console.log(`memory: ${mineQuarter.rss.toFixed(0)} MiB peak on ${quarterPackets.toLocaleString('en-US')} packets, ${mine.rss.toFixed(0)} MiB on ${bigPackets.toLocaleString('en-US')} (target < 200 MiB, flat)`);
 if (args.includes('--clean')) rmSync(work, { recursive: true, force: true });

@@ -797,7 +797,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
     const devices: AnalyzeDevice[] = this.devices
       .list()
-      .filter((d) => d.packets > 0 || d.dests.size > 0 || d.hostname !== undefined)
+      .filter((d) => d.packets > 0 || d.destCount > 0 || d.hostname !== undefined)
       .map((d) => ({
         mac: d.mac ?? null,
         ip: d.ip ?? null,

@@ -32,7 +32,9 @@ export class DeviceRec {
   lastTs = 0;
   packets = 0;
   bytes = 0;
-  dests = new Map<string, DestRec>();
+  /** Destinations by peer address (interned strings: their hash is cached), then a short list per address. */
+  dests = new Map<string, DestRec[]>();
+  destCount = 0;
   droppedDests = 0;
 
   constructor(readonly key: string) {}
@@ -43,15 +45,28 @@ export class DeviceRec {
   }
 
   addDest(ip: string, port: number | null, proto: TransportProto, direction: 'out' | 'in', name: string | undefined, bytes: number, packets: number, first: number, last: number): void {
-    const k = `${ip}|${port ?? ''}|${proto}|${direction}`;
-    let d = this.dests.get(k);
-    if (!d) {
-      if (this.dests.size >= MAX_DESTS) {
+    let list = this.dests.get(ip);
+    let d: DestRec | undefined;
+    if (list !== undefined) {
+      for (const x of list) {
+        if (x.port === port && x.proto === proto && x.direction === direction) {
+          d = x;
+          break;
+        }
+      }
+    }
+    if (d === undefined) {
+      if (this.destCount >= MAX_DESTS) {
         this.droppedDests++;
         return;
       }
       d = { ip, port, proto, direction, name: name ?? null, bytes: 0, packets: 0, flows: 0, firstSeen: first, lastSeen: last };
-      this.dests.set(k, d);
+      if (list === undefined) {
+        list = [];
+        this.dests.set(ip, list);
+      }
+      list.push(d);
+      this.destCount++;
     }
     if (d.name === null && name !== undefined) d.name = name;
     d.bytes += bytes;
@@ -87,6 +102,7 @@ export class DeviceRec {
 
   destinations(): Destination[] {
     return [...this.dests.values()]
+      .flat()
       .sort((a, b) => b.bytes - a.bytes || a.ip.localeCompare(b.ip) || (a.port ?? 0) - (b.port ?? 0))
       .map((d) => ({ name: d.name, ip: d.ip, port: d.port, proto: d.proto, direction: d.direction, bytes: d.bytes, packets: d.packets, flows: d.flows, firstSeen: d.firstSeen, lastSeen: d.lastSeen }));
   }
