@@ -143,6 +143,7 @@ function writeEtc(state: LabState, n: LabNode, accounts: Array<{ user: string; p
   writeFileSync(join(dir, 'hosts'), `127.0.0.1\tlocalhost\n${n.ip}\t${n.hostname}\n`);
   // a device's own login banner, not the host's "Debian GNU/Linux 12"
   writeFileSync(join(dir, 'issue'), '\n');
+  writeFileSync(join(dir, 'issue.net'), '\n'); // what BusyBox telnetd prints before login
   writeFileSync(join(dir, 'motd'), '');
   if (accounts.length > 0) {
     const shell = join(state.stateDir, 'fakesh');
@@ -164,6 +165,13 @@ function writeEtc(state: LabState, n: LabNode, accounts: Array<{ user: string; p
     writeFileSync(join(dir, 'passwd'), passwd.join('\n') + '\n');
     writeFileSync(join(dir, 'shadow'), shadow.join('\n') + '\n', { mode: 0o640 });
     writeFileSync(join(dir, 'group'), group.join('\n') + '\n');
+    // a device's login says nothing about the host: no Debian motd, uname or "Last login" line
+    cpSync('/etc/pam.d', join(dir, 'pam.d'), { recursive: true });
+    const login = readFileSync(join(dir, 'pam.d', 'login'), 'utf8')
+      .split('\n')
+      .filter((l) => !/pam_(lastlog|motd|mail)\.so/.test(l))
+      .join('\n');
+    writeFileSync(join(dir, 'pam.d', 'login'), login);
   }
   extra(dir);
 }
@@ -408,8 +416,7 @@ function startDevices(state: LabState, log: Logger): void {
 
   log('ap: telnet with lock-out (pam_faillock + connection rate limit), strong password');
   writeEtc(state, node('ap'), [{ user: 'root', password: strong, uid: 0 }], (dir) => {
-    // a copy of PAM's config whose common-auth locks an account after 3 failures
-    cpSync('/etc/pam.d', join(dir, 'pam.d'), { recursive: true });
+    // PAM's config (copied by writeEtc) gets a common-auth that locks an account after 3 failures
     const tally = join(d, 'ap-faillock');
     mkdirSync(tally, { recursive: true });
     writeFileSync(
