@@ -41,7 +41,10 @@ export function probePort(ip: string, port: number, timeoutMs: number): Promise<
       s.destroy();
       resolve({ state, error, rttMs: performance.now() - t0 });
     };
-    const timer = setTimeout(() => finish('filtered', 'ETIMEDOUT'), timeoutMs);
+    // After a stalled event loop the timers phase runs before pending socket
+    // events: give those one turn (setImmediate runs after the poll phase) so a
+    // connect the kernel finished in time is not called filtered.
+    const timer = setTimeout(() => setImmediate(() => finish('filtered', 'ETIMEDOUT')), timeoutMs);
     s.once('connect', () => finish('open'));
     s.once('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ECONNREFUSED' ? 'closed' : 'filtered', e.code));
   });

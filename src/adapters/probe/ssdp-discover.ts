@@ -56,7 +56,7 @@ export async function ssdpDiscover(opts: SsdpDiscoverOptions = {}): Promise<Ssdp
   const address = opts.address ?? SSDP_GROUP;
   const port = opts.port ?? 1900;
   // Responders answer within MX seconds (UDA 2.0 §1.3.2): MX 1 and a little slack.
-  const timeoutMs = opts.timeoutMs ?? 1200;
+  const timeoutMs = opts.timeoutMs ?? 1000;
   const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   sock.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -112,7 +112,7 @@ export async function ssdpDiscover(opts: SsdpDiscoverOptions = {}): Promise<Ssdp
   const q = Buffer.from(mSearch('ssdp:all', Math.max(1, Math.min(5, Math.floor(timeoutMs / 1000)))));
   // (MX is whole seconds: a window under 2 s asks for MX 1.)
   sock.send(q, port, address);
-  const again = setTimeout(() => sock.send(q, port, address), Math.min(600, timeoutMs / 3));
+  const again = setTimeout(() => sock.send(q, port, address), Math.min(300, timeoutMs / 3));
   await new Promise((r) => setTimeout(r, timeoutMs));
   clearTimeout(again);
   sock.close();
