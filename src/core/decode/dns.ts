@@ -51,9 +51,18 @@ export function dnsTypeName(t: number): string {
 const MAX_Q = 64;
 const MAX_RR = 256;
 
+// One scratch buffer for the characters of a name: the string is made once per
+// name, not once per label (mDNS messages carry hundreds of names).
+const scratch = new Uint16Array(1024);
+
 /** Read a (possibly compressed) name at o; returns [name, offset after the name in place] or undefined. */
-export function readName(b: Uint8Array, o: number, start: number, end: number): [string, number] | undefined {
-  let name = '';
+export function readName(b: Uint8Array, o: number, start: number, end: number, seen?: Map<number, string>): [string, number] | undefined {
+  // a name that is just a pointer to one decoded before in this message (the usual owner name of a record)
+  if (seen !== undefined && o + 1 < end && (b[o] & 0xc0) === 0xc0) {
+    const hit = seen.get(start + (((b[o] & 0x3f) << 8) | b[o + 1]));
+    if (hit !== undefined) return [hit, o + 2];
+  }
+  let n = 0;
   let p = o;
   let after = -1;
   let jumps = 0;
@@ -78,25 +87,23 @@ export function readName(b: Uint8Array, o: number, start: number, end: number): 
     if (p + 1 + l > end) return undefined;
     len += l + 1;
     if (len > 255) return undefined;
-    if (name.length > 0) name += '.';
-    let plain = true;
+    if (n > 0) scratch[n++] = 0x2e;
     for (let i = p + 1; i <= p + l; i++) {
       const c = b[i];
-      if (c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x5c) {
-        plain = false;
-        break;
-      }
-    }
-    if (plain) name += String.fromCharCode.apply(null, b.subarray(p + 1, p + 1 + l) as unknown as number[]);
-    else {
-      for (let i = p + 1; i <= p + l; i++) {
-        const c = b[i];
-        // keep names printable; escape the rest like dig does
-        name += c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c ? String.fromCharCode(c) : `\\${c.toString().padStart(3, '0')}`;
+      if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) scratch[n++] = c;
+      else {
+        // keep names printable; escape the rest like dig does (\DDD)
+        const d = c.toString().padStart(3, '0');
+        scratch[n++] = 0x5c;
+        scratch[n++] = d.charCodeAt(0);
+        scratch[n++] = d.charCodeAt(1);
+        scratch[n++] = d.charCodeAt(2);
       }
     }
     p += 1 + l;
   }
+  const name = n === 0 ? '' : String.fromCharCode.apply(null, scratch.subarray(0, n) as unknown as number[]);
+  if (seen !== undefined && seen.size < 256) seen.set(o, name);
   return [name, after >= 0 ? after : p];
 }
 
@@ -184,12 +191,13 @@ export function decodeDns(b: Uint8Array, o: number, end: number, addressesOnly =
     partial: false,
   };
   let p = o + 12;
+  const seen = new Map<number, string>();
   for (let i = 0; i < qd; i++) {
     if (i >= MAX_Q) {
       m.partial = true;
       return { ok: true, value: m };
     }
-    const n = readName(b, p, o, end);
+    const n = readName(b, p, o, end, seen);
     if (!n || n[1] + 4 > end) {
       m.partial = true;
       return { ok: true, value: m };
@@ -229,7 +237,7 @@ export function decodeDns(b: Uint8Array, o: number, end: number, addressesOnly =
         p = q + 10 + rdlen;
         continue;
       }
-      const n = readName(b, p, o, end);
+      const n = readName(b, p, o, end, seen);
       if (!n || n[1] + 10 > end) {
         m.partial = true;
         return { ok: true, value: m };
