@@ -26,7 +26,7 @@ export async function mdnsBrowse(opts: MdnsBrowseOptions = {}): Promise<MdnsHost
   const address = opts.address ?? MDNS_GROUP;
   const port = opts.port ?? 5353;
   const timeoutMs = opts.timeoutMs ?? 1500;
-  const quietMs = opts.quietMs ?? 500;
+  const quietMs = opts.quietMs ?? 300;
   let lastNews = 0;
   const state = newMdnsState();
   const asked = new Set<string>();
@@ -75,12 +75,12 @@ export async function mdnsBrowse(opts: MdnsBrowseOptions = {}): Promise<MdnsHost
   const again = setTimeout(() => {
     asked.delete('_services._dns-sd._udp.local');
     ask(['_services._dns-sd._udp.local', ...[...state.types].map((t) => `${t}.local`)].filter((n) => n === '_services._dns-sd._udp.local' || !asked.has(n)));
-  }, Math.min(800, timeoutMs / 3));
+  }, Math.min(300, timeoutMs / 3));
   // Answers to legacy-unicast queries come at once; stop when the link has been quiet a while.
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
     await new Promise((r) => setTimeout(r, 50));
-    if (lastNews > 0 && Date.now() - lastNews >= quietMs && Date.now() - t0 >= Math.min(900, timeoutMs)) break;
+    if (lastNews > 0 && Date.now() - lastNews >= quietMs && Date.now() - t0 >= Math.min(600, timeoutMs)) break;
   }
   clearTimeout(again);
   sock.close();

@@ -3,7 +3,7 @@
 // audit has its own search in ssdp.ts; this one is for the inventory.
 import dgram from 'node:dgram';
 import http from 'node:http';
-import { mSearch, parseDeviceDescription, parseSsdpResponse, type UpnpDeviceDescription } from '../../core/inventory/ssdp.js';
+import { mSearch, parseSsdpResponse, type UpnpDeviceDescription } from '../../core/inventory/ssdp.js';
 
 export interface SsdpDevice {
   address: string;
@@ -91,7 +91,7 @@ export async function ssdpDiscover(opts: SsdpDiscoverOptions = {}): Promise<Ssdp
     if (opts.accept && !opts.accept(host)) return;
     fetches.set(
       loc,
-      fetchText(loc, fetchTimeout).then((xml) => {
+      Promise.all([fetchText(loc, fetchTimeout), import('../../core/inventory/upnp-description.js')]).then(([xml, { parseDeviceDescription }]) => {
         const desc = xml ? parseDeviceDescription(xml) : undefined;
         if (desc && (!d.description || d.location === loc)) d.description = desc;
       }),

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { oneLine, parseHttpHead, parseMqttConnack, printable, serviceFromGreeting, telnetStep, mqttConnectPacket } from '../../../src/core/inventory/banners.js';
 import { parseLeases } from '../../../src/core/inventory/leases.js';
 import { foldMdns, mdnsHosts, newMdnsState, splitInstance } from '../../../src/core/inventory/mdns.js';
-import { parseDeviceDescription, parseSsdpResponse } from '../../../src/core/inventory/ssdp.js';
+import { parseSsdpResponse } from '../../../src/core/inventory/ssdp.js';
+import { parseDeviceDescription } from '../../../src/core/inventory/upnp-description.js';
 import { isResolved, parseNeighJson } from '../../../src/adapters/net/neighbours.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
