@@ -37,6 +37,7 @@ export function networkMap(r: AuditResult): string {
   const inetY = 20;
   const gwY = 130;
   const parts: string[] = [];
+  const boxes: string[] = [];
   parts.push(`<svg class="map" role="img" aria-label="network map" viewBox="0 0 ${width} ${height}" width="100%" xmlns="http://www.w3.org/2000/svg">`);
   parts.push('<defs><marker id="ar" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>');
   parts.push(`<ellipse cx="${cx}" cy="${inetY + 28}" rx="110" ry="28" fill="#e3f2fd" stroke="#1565c0"/><text x="${cx}" y="${inetY + 33}" text-anchor="middle" class="t">Internet</text>`);
@@ -54,16 +55,17 @@ export function networkMap(r: AuditResult): string {
     const risky = d.mappings.filter((m) => m.risk === 'critical' || m.risk === 'high');
     if (risky.length) {
       parts.push(`<path d="M${cx - 60},${inetY + 50} Q${x + boxW / 2 - 40},${(inetY + y) / 2} ${x + 20},${y}" fill="none" stroke="#b00020" stroke-width="2.5" stroke-dasharray="6 4" marker-end="url(#ar)"><title>${esc(risky.map((m) => `${m.protocol}/${m.externalPort} -> ${d.ip}:${m.internalPort}`).join(', '))}</title></path>`);
-      parts.push(`<text x="${x + 4}" y="${y - 8}" class="s" fill="#b00020">${esc(risky.map((m) => `${m.protocol} ${m.externalPort}→${m.internalPort}`).join(', '))}</text>`);
+      boxes.push(`<text x="${x + 24}" y="${y - 6}" class="s" fill="#b00020">${esc(risky.map((m) => `${m.protocol} ${m.externalPort}→${m.internalPort}`).join(', '))}</text>`);
     }
     const outbound = new Set(d.destinations.filter((t) => !isLan(t.ip)).map((t) => t.name ?? t.ip));
     if (outbound.size) {
       parts.push(`<path d="M${x + boxW - 20},${y} Q${x + boxW / 2 + 40},${(inetY + y) / 2} ${cx + 60},${inetY + 50}" fill="none" stroke="#1565c0" stroke-width="1.2" marker-end="url(#ar)" opacity="0.6"><title>${esc([...outbound].join(', '))}</title></path>`);
     }
-    parts.push(`<a href="#${deviceAnchor(d)}"><rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="8" fill="#fff" stroke="${color}" stroke-width="3"/>`);
-    parts.push(`<text x="${x + boxW / 2}" y="${y + 20}" text-anchor="middle" class="t">${esc(d.ip)}</text><text x="${x + boxW / 2}" y="${y + 38}" text-anchor="middle" class="s">${esc(truncate(label(d), 22))} · ${esc(d.risk.level)}</text></a>`);
+    boxes.push(`<a href="#${deviceAnchor(d)}"><rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="8" fill="#fff" stroke="${color}" stroke-width="3"/>`);
+    boxes.push(`<text x="${x + boxW / 2}" y="${y + 20}" text-anchor="middle" class="t">${esc(d.ip)}</text><text x="${x + boxW / 2}" y="${y + 38}" text-anchor="middle" class="s">${esc(truncate(label(d), 18))} · ${esc(d.risk.level)}</text></a>`);
   });
-  parts.push('</svg>');
+  // boxes last, so no line crosses over a device
+  parts.push(...boxes, '</svg>');
   return parts.join('');
 }
 

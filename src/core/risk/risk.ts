@@ -136,12 +136,14 @@ export function adviseDevice(d: RiskInput & { lossIfUpnpOff?: string }): Advice[
       command: `iotguard policy render --mud ${(d.mac ?? d.ip).replace(/[:.]/g, '-')}.mud.json --format nftables --mode quarantine`,
     });
   }
+  const exposedPorts = new Set(d.mappings.filter((m) => severityRank(m.risk) >= severityRank('high')).map((m) => m.internalPort));
   for (const f of d.findings.filter((x) => x.id === 'default-credentials')) {
     const ev = f.evidence as { service?: string; port?: number; username?: string };
     const service = String(ev.service ?? 'the service');
     add({
       key: `change-password:${service}:${ev.port ?? ''}`,
-      priority: 95,
+      // a default password the internet can reach (through a mapping) first, then shells before web pages
+      priority: 95 + (ev.port !== undefined && exposedPorts.has(ev.port) ? 4 : 0) + (service === 'telnet' || service === 'ssh' ? 1 : 0),
       text: `Change the default ${service} password${ev.username ? ` of user '${ev.username}'` : ''}${ev.port ? ` (port ${ev.port})` : ''}: ${SERVICE_HOWTO[service] ?? 'set a new, unique password in the device\'s settings'}.${service === 'telnet' ? ' Telnet sends everything in clear: turn it off, or isolate the device if you cannot.' : ''}`,
     });
   }
