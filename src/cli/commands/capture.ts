@@ -48,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`capturing on ${label}${seconds !== undefined ? ` for ${seconds} s` : ''}${tty ? ' (Ctrl-C to stop)' : ''}\n`);
   }
   let lastTick = 0;
+  let ticks = 0;
   const t0 = performance.now();
   let r;
   try {
@@ -61,6 +62,8 @@ export async function run(argv: string[]): Promise<number> {
         remote: o.remote,
         signal: ac.signal,
         onTick: (n) => {
+          // quiet periods still close idle flows (capture time moves with the packets)
+          if (++ticks % 10 === 0) engine.expire();
           if (o.json && process.env.IOTGUARD_PROGRESS !== '1') return;
           const now = Date.now();
           if (!tty && now - lastTick < 5000) return;

@@ -747,6 +747,17 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
   }
 
+  /**
+   * Retire idle and closed flows now (their flow-close events go out and they
+   * join their devices' destinations). The engine does this by itself every
+   * few thousand packets; a live capture calls it on a timer so quiet
+   * periods still close flows.
+   */
+  expire(): void {
+    this.sinceSweep = 0;
+    this.sweep();
+  }
+
   private sweep(): void {
     const now = this.maxTs;
     this.flows.sweep((f) => {
