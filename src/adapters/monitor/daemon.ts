@@ -9,7 +9,7 @@ import type { PacketRecordSink } from '../../core/decode/capture-format.js';
 import { TrafficEngine } from '../../core/engine/engine.js';
 import type { AnalyzeResult, Detector } from '../../core/engine/events.js';
 import { isLocalAddress } from '../../core/flows/local.js';
-import { AlertGate, deviceKey, diffDevices, diffMappings, findingAlerts, newDestinations, type Alert, type AlertDraft, type DeviceSighting, type MappingSnap } from '../../core/monitor/alerts.js';
+import { AlertGate, deviceKey, findingKey, diffDevices, diffMappings, findingAlerts, newDestinations, type Alert, type AlertDraft, type DeviceSighting, type MappingSnap } from '../../core/monitor/alerts.js';
 import type { HaDeviceInfo } from '../../core/monitor/present.js';
 import type { Finding } from '../../core/model/finding.js';
 import { scoreDevice } from '../../core/risk/risk.js';
@@ -273,7 +273,9 @@ export class Monitor extends EventEmitter {
 
   async discoverOnce(): Promise<void> {
     if (!this.c.discover) return;
+    const t0 = Date.now();
     const list = await this.c.discover();
+    this.log(`discovery: ${list.length} devices in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await this.sightings(list.map((d) => ({ ...d, via: 'discovery' as const })), { allowGone: true });
     this.baselineDevices = false;
     this.status.lastDiscovery = new Date(this.now()).toISOString();
@@ -282,7 +284,11 @@ export class Monitor extends EventEmitter {
   async upnpOnce(): Promise<void> {
     if (!this.c.upnp) return;
     const cur = await this.c.upnp();
-    if (cur === undefined) return;
+    if (cur === undefined) {
+      this.log('upnp: no gateway answered');
+      return;
+    }
+    this.log(`upnp: ${cur.length} mappings`);
     const prev = this.store.mappings();
     const alerts = diffMappings(prev, cur, { baseline: this.firstMappings });
     this.store.replaceMappings(cur, this.now());
@@ -340,7 +346,8 @@ export class Monitor extends EventEmitter {
       }
     }
     this.store.addTraffic(traffic);
-    const findings = [...r.findings, ...policy];
+    // the monitor's own probes (discovery sweeps, UPnP checks) look like scans from its address: not a finding
+    const findings = [...r.findings, ...policy].filter((f) => !(f.device.ip && this.self.has(f.device.ip)) && !(f.device.mac && this.self.has(f.device.mac.toLowerCase())));
     // findings onto their devices, with the risk they make
     const byDev = new Map<string, Finding[]>();
     for (const f of findings) {
@@ -353,7 +360,7 @@ export class Monitor extends EventEmitter {
       if (!v) continue;
       const merged = new Map<string, Finding>();
       for (const f of [...fs, ...v.findings]) {
-        const id = `${f.id}|${JSON.stringify(f.evidence).slice(0, 200)}`;
+        const id = findingKey(f);
         if (!merged.has(id)) merged.set(id, f);
       }
       const all = [...merged.values()];

@@ -21,6 +21,8 @@ export interface WebDeps {
   events?: EventEmitter;
   /** Require a logged-in session (the daemon sets this for any non-loopback bind, or when a password exists). */
   requireAuth: boolean;
+  /** The daemon's status for /api/status. */
+  status?: () => unknown;
   /** Counters the store does not hold (capture). */
   captureMetrics?: () => { dropped: number; packets: number; restarts: number; up: boolean };
   /** Extra Host header values accepted (besides localhost/127.0.0.1/::1 and the listen address); guards against DNS rebinding. */
@@ -318,6 +320,7 @@ export async function buildApp(deps: WebDeps): Promise<FastifyInstance> {
     const q = req.query as { open?: string; after?: string };
     return { alerts: store.alerts({ unackedOnly: q.open === '1', afterId: q.after ? Number(q.after) || 0 : undefined, limit: 500 }) };
   });
+  app.get('/api/status', async () => ({ status: deps.status?.() ?? null, capture: deps.captureMetrics?.() ?? null }));
   app.get('/api/session', async (req) => ({ authenticated: sessionOf(req).authenticated || !authOn, csrf: sessionOf(req).csrf }));
 
   app.get('/events', (req, reply) => {

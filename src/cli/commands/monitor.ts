@@ -292,6 +292,7 @@ export async function run(argv: string[]): Promise<number> {
       events: monitor,
       requireAuth,
       captureMetrics: () => monitor.captureCounters() ?? { dropped: 0, packets: 0, restarts: 0, up: false },
+      status: () => ({ ...monitor.status, pid: process.pid, capturePid: monitor.captureCounters()?.pid ?? null }),
       allowedHosts: [listen.host, ...(isLoopbackHost(listen.host) ? [] : ['*'])],
     });
     try {

@@ -258,9 +258,10 @@ export function newDestinations(
 // ---------------------------------------------------------------------------
 // findings and policy violations
 
-function evidenceSubject(f: Finding): string {
+/** What a finding is about, from its evidence (the parts that do not change from one epoch to the next: no frame numbers or counts). */
+export function evidenceSubject(f: Finding): string {
   const e = f.evidence ?? {};
-  const pick = ['domain', 'name', 'host', 'url', 'server', 'port', 'destination', 'service', 'protocol'];
+  const pick = ['domain', 'name', 'host', 'url', 'server', 'port', 'destination', 'target', 'service', 'protocol'];
   const parts: string[] = [];
   for (const k of pick) {
     const v = e[k];
@@ -287,6 +288,9 @@ export function findingAlerts(findings: readonly Finding[], minSeverity: Severit
   }
   return out;
 }
+
+/** One key per finding subject on a device, to keep a device's findings unique across epochs. */
+export const findingKey = (f: Finding): string => `${f.id}|${deviceKey(f.device)}|${evidenceSubject(f)}|${evidenceSubject(f) ? '' : f.title}`;
 
 // ---------------------------------------------------------------------------
 // deduplication and rate limiting
