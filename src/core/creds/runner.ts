@@ -183,9 +183,8 @@ async function runJob(job: CredJob, gate: DeviceGate, c: RunnerComponents, init:
         live.add(session);
         try {
           while (!final && queue.length > 0) {
-            const bound = session.boundUser?.();
-            const at = bound === undefined ? 0 : Math.max(0, queue.findIndex((q) => q.username === bound));
-            const cred = queue.splice(at, 1)[0];
+            // strictly in list order: the likeliest pairs first matters more than saving a reconnect
+            const cred = queue.shift() as Credential;
             await gate.pacer.take();
             if (final) {
               queue.unshift(cred);

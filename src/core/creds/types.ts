@@ -51,11 +51,6 @@ export type SessionErrorReason = 'refused' | 'timeout' | 'closed' | 'protocol' |
 export interface CredSession {
   attempt(cred: Credential): Promise<AttemptOutcome>;
   close(): void;
-  /**
-   * The user name this connection is bound to, if any (SSH cannot switch users
-   * on one connection): the scheduler then hands it that user's pairs first.
-   */
-  boundUser?(): string | undefined;
 }
 
 export interface CredTester {

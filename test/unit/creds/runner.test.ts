@@ -174,25 +174,16 @@ describe('connection limits before the first answer', () => {
   });
 });
 
-describe('user-bound connections', () => {
-  it('hands an SSH-like session the pairs of its own user first', async () => {
+describe('list order', () => {
+  it('tries pairs strictly in list order, whatever the user names', async () => {
     const c = clock();
     const seen: string[] = [];
-    let bound: string | undefined;
-    const t: CredTester = {
-      service: 'telnet',
-      session: () => ({
-        attempt: async (cred) => {
-          seen.push(`${cred.username}:${cred.password}`);
-          bound = cred.username;
-          return { kind: 'failure', canContinue: true };
-        },
-        close: () => undefined,
-        boundUser: () => bound,
-      }),
-    };
+    const t = scripted('telnet', (_n, cred) => {
+      seen.push(`${cred.username}:${cred.password}`);
+      return { kind: 'failure', canContinue: true };
+    });
     const mixed: Credential[] = ['root:1', 'admin:1', 'root:2', 'admin:2', 'root:3'].map((s) => ({ username: s.split(':')[0], password: s.split(':')[1], public: true, source: 'mirai' }));
     await c.drive(runCredAudit([job(mixed)], { testers: { telnet: t }, ...c }, { ...init, concurrency: 1 }));
-    expect(seen).toEqual(['root:1', 'root:2', 'root:3', 'admin:1', 'admin:2']);
+    expect(seen).toEqual(['root:1', 'admin:1', 'root:2', 'admin:2', 'root:3']);
   });
 });

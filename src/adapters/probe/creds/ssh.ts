@@ -207,10 +207,6 @@ class SshSession implements CredSession {
     }
   }
 
-  boundUser(): string | undefined {
-    return this.client && !this.dead && this.used < this.init.perConnection ? this.username : undefined;
-  }
-
   close(): void {
     const p = this.pending ?? this.inflight;
     this.pending = undefined;
