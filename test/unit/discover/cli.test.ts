@@ -1,7 +1,8 @@
 // `iotguard discover` end to end (built CLI in dist/: run `npm run build` first).
 // Traffic goes only to 127.0.0.1, to a server this test starts.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -104,5 +105,26 @@ describe('iotguard discover on loopback', () => {
     expect(r.stdout).toMatch(/IP\s+MAC\s+VENDOR\s+HOSTNAME\s+TYPE\s+OPEN PORTS/);
     expect(r.stdout).toContain(`${port}/http`);
     expect(r.stderr).toMatch(/1 device\(s\)/);
+  });
+});
+
+const sentinel = fileURLToPath(new URL('../../../../shared/data/pcap/iot-devices/iot-sentinel/TP-LinkPlugHS110/Setup-A-1-STA.pcap', import.meta.url));
+
+describe('iotguard discover --pcap (passive)', () => {
+  it('a missing capture is one line and exit 1', async () => {
+    const r = await run(['--pcap', join(dir, 'nope.pcap'), '--no-store']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no such capture file/);
+    expect(oneErrorLine(r.stderr)).toBe(true);
+  });
+  it.skipIf(!existsSync(sentinel))('names the device in an IoT Sentinel capture (shared data)', async () => {
+    const r = await run(['--pcap', sentinel, '--json', '--db', join(dir, 'passive.db')]);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const plug = doc.devices.find((d: { mac: string }) => d.mac === '50:c7:bf:00:c7:03');
+    expect(plug, r.stdout.slice(0, 500)).toBeDefined();
+    expect(plug).toMatchObject({ vendor: expect.stringMatching(/TP-LINK/i), hostname: 'HS110(EU)', type: 'plug', openPorts: [] });
+    expect(plug.services).toEqual(expect.arrayContaining([expect.objectContaining({ via: 'dhcp', name: 'HS110(EU)' })]));
+    expect(doc.scan).toMatchObject({ mode: 'passive', store: join(dir, 'passive.db') });
   });
 });
