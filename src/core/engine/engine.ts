@@ -175,17 +175,27 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     return ref;
   }
 
+  // One Endpoint object per flow side, shared by that flow's events (they are
+  // read-only to detectors); the MAC is filled in when that side first speaks.
   client(flow: Flow): Endpoint {
-    const e: Endpoint = { ip: flow.clientIp, local: flow.clientLocal };
-    if (flow.clientMac !== undefined) e.mac = flow.clientMac;
-    if (flow.clientPort >= 0) e.port = flow.clientPort;
+    let e = flow.clientEp;
+    if (e === undefined) {
+      e = { ip: flow.clientIp, local: flow.clientLocal };
+      if (flow.clientPort >= 0) e.port = flow.clientPort;
+      flow.clientEp = e;
+    }
+    if (e.mac === undefined && flow.clientMac !== undefined) e.mac = flow.clientMac;
     return e;
   }
 
   server(flow: Flow): Endpoint {
-    const e: Endpoint = { ip: flow.serverIp, local: flow.serverLocal };
-    if (flow.serverMac !== undefined) e.mac = flow.serverMac;
-    if (flow.serverPort >= 0) e.port = flow.serverPort;
+    let e = flow.serverEp;
+    if (e === undefined) {
+      e = { ip: flow.serverIp, local: flow.serverLocal };
+      if (flow.serverPort >= 0) e.port = flow.serverPort;
+      flow.serverEp = e;
+    }
+    if (e.mac === undefined && flow.serverMac !== undefined) e.mac = flow.serverMac;
     return e;
   }
 

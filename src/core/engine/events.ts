@@ -8,7 +8,9 @@
 // it is attributed to (see DeviceRef below). Addresses are strings in their
 // usual text form (MAC lower-case colon-separated, IPv4 dotted, IPv6 RFC 5952).
 //
-// Lifetime: every event object except `packet` may be kept by a detector. The
+// Lifetime: every event object except `packet` may be kept by a detector, read
+// only: the Endpoint and DeviceRef objects inside are shared between the
+// events of one flow (and an Endpoint gains its `mac` once that side speaks). The
 // `packet` event is one scratch object the engine rewrites for every packet
 // (that is what keeps the hot path allocation-free): copy the fields you need.
 // Events are built only when at least one detector `wants` their kind, so a

@@ -2,7 +2,7 @@
 // open-addressing hash table probed with numbers only (no string keys on the
 // hot path); IPv6 flows, rarer, in a Map keyed by a string. A flow record is
 // one object made at the first packet and updated in place afterwards.
-import type { DeviceRef, TcpState } from '../engine/events.js';
+import type { DeviceRef, Endpoint, TcpState } from '../engine/events.js';
 import type { DeviceRec } from './devices.js';
 
 /** What an application analyzer attached to a flow looks like to the table. */
@@ -52,6 +52,9 @@ export class Flow {
   app: string | undefined = undefined;
   serverName: string | undefined = undefined;
   device: DeviceRec | undefined = undefined;
+  /** Endpoint objects shared by this flow's events. */
+  clientEp: Endpoint | undefined = undefined;
+  serverEp: Endpoint | undefined = undefined;
   /** The DeviceRef events carry for this flow, and the device it was made for. */
   deviceRef: DeviceRef | undefined = undefined;
   refDevice: DeviceRec | undefined = undefined;
