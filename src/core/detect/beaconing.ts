@@ -9,7 +9,8 @@ import type { Detector, DeviceRef, EngineEvent, EventKind } from '../engine/even
 import type { Finding, Severity } from '../model/finding.js';
 import { deviceKey, deviceOf, duration, median } from './util.js';
 
-const WANTS: readonly EventKind[] = ['flow-open'];
+// connection starts are read from closed flows (firstTs): one event kind fewer for the engine to build
+const WANTS: readonly EventKind[] = ['flow-close'];
 const MAX_STARTS = 5000;
 
 interface Series {
@@ -57,11 +58,15 @@ export function beaconingDetector(cfg: DetectorConfig): Detector {
     name: 'beaconing',
     wants: WANTS,
     onEvent(e: EngineEvent, ctx): void {
-      if (e.kind !== 'flow-open') return;
+      if (e.kind !== 'flow-close') return;
       const f = e.flow;
       if (!f.client.local || f.server.local || f.server.port === undefined || (f.proto !== 'tcp' && f.proto !== 'udp')) return;
+      // a named host on an ordinary port is never reported (see finish): skip it before any allocation
+      const odd = !ordinary.has(f.server.port);
+      if (!odd && f.serverName !== undefined) return;
+      const name = f.serverName ?? ctx.nameFor(e.device, f.server.ip);
+      if (!odd && name !== undefined) return;
       const device = deviceOf(e, f.client, f.server);
-      const name = f.serverName ?? ctx.nameFor(device, f.server.ip);
       // by name when there is one (a CDN rotates addresses), else by address
       const k = `${deviceKey(device)}|${name ?? f.server.ip}|${f.server.port}|${f.proto}`;
       let s = series.get(k);

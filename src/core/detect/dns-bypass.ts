@@ -7,7 +7,9 @@ import type { Detector, DeviceRef, EngineEvent, EventKind } from '../engine/even
 import type { Finding } from '../model/finding.js';
 import { Capped, deviceKey, deviceOf, endpointText } from './util.js';
 
-const WANTS: readonly EventKind[] = ['dns', 'tls-client-hello', 'flow-open'];
+// DoH and DoT are judged from closed flows (the server name is the DNS name the device looked up, else the
+// TLS SNI), which spares the engine building a ClientHello event (JA3/JA4) for every TLS connection
+const WANTS: readonly EventKind[] = ['dns', 'flow-close'];
 
 /** Public resolvers by address (for the finding's text). */
 export const PUBLIC_RESOLVERS: Record<string, string> = {
@@ -65,9 +67,16 @@ const DOH_HOSTS = [
   'doh.libredns.gr',
 ];
 
+const DOH_EXACT = new Set(DOH_HOSTS.filter((h) => !h.startsWith('.')));
+const DOH_SUFFIX = new Set(DOH_HOSTS.filter((h) => h.startsWith('.')).map((h) => h.slice(1)));
+
 export function isDohHost(sni: string): boolean {
-  const s = sni.toLowerCase().replace(/\.$/, '');
-  return DOH_HOSTS.some((h) => (h.startsWith('.') ? s.endsWith(h) : s === h));
+  let s = sni.toLowerCase();
+  if (s.endsWith('.')) s = s.slice(0, -1);
+  if (DOH_EXACT.has(s)) return true;
+  // a name under one of the suffix zones: check each parent (there are few labels)
+  for (let i = s.indexOf('.'); i >= 0; i = s.indexOf('.', i + 1)) if (DOH_SUFFIX.has(s.slice(i + 1))) return true;
+  return false;
 }
 
 interface Per {
@@ -117,17 +126,18 @@ export function dnsBypassDetector(cfg: DetectorConfig): Detector {
           outsideUsers.set(e.server.ip, users);
         }
         users.add(deviceKey(p.device));
-      } else if (e.kind === 'tls-client-hello') {
-        if (!e.sni || e.server.local || !isDohHost(e.sni)) return;
-        const p = get(deviceOf(e, e.client, e.server), e.file);
-        if (p.doh.size < cfg.maxEvidence) p.doh.add(`${e.sni.toLowerCase()} (${endpointText(e.server)})`);
-        p.frames.push(e.frame);
-      } else if (e.kind === 'flow-open') {
+      } else if (e.kind === 'flow-close') {
         const f = e.flow;
-        if (f.proto !== 'tcp' || f.server.port !== 853 || f.server.local || !f.client.local) return;
-        const p = get(deviceOf(e, f.client, f.server), e.file);
-        if (p.dot.size < cfg.maxEvidence) p.dot.add(endpointText(f.server));
-        p.frames.push(e.frame);
+        if (f.proto !== 'tcp' || f.server.local || !f.client.local || f.packetsToClient === 0) return;
+        if (f.server.port === 853) {
+          const p = get(deviceOf(e, f.client, f.server), e.file);
+          if (p.dot.size < cfg.maxEvidence) p.dot.add(`${f.serverName ? `${f.serverName} ` : ''}(${endpointText(f.server)})`);
+          p.frames.push(f.firstFrame);
+        } else if (f.serverName !== undefined && isDohHost(f.serverName)) {
+          const p = get(deviceOf(e, f.client, f.server), e.file);
+          if (p.doh.size < cfg.maxEvidence) p.doh.add(`${f.serverName} (${endpointText(f.server)})`);
+          p.frames.push(f.firstFrame);
+        }
       }
     },
     finish(): Finding[] {

@@ -9,7 +9,7 @@ import { getDomain } from 'tldts';
 import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, DnsEvent, EngineEvent, EventKind } from '../engine/events.js';
 import type { Finding } from '../model/finding.js';
-import { Capped, deviceKey, deviceOf, endpointText, entropy, printable } from './util.js';
+import { Capped, deviceKeyOf, deviceOf, endpointText, entropy, printable } from './util.js';
 
 const WANTS: readonly EventKind[] = ['dns'];
 
@@ -71,9 +71,12 @@ interface Group {
   device: DeviceRef;
   domain: string;
   queries: number;
-  responses: number;
+  /** Bytes of the queries (DNS message sizes). */
   bytes: number;
-  unique: Set<string>;
+  /** Distinct (subdomain, record type) → its classification. */
+  unique: Map<string, { enc: boolean; sig: { tool: TunnelTool; strong: boolean } | undefined }>;
+  /** Distinct subdomains. */
+  subs: Set<string>;
   subLenSum: number;
   /** Character counts over every distinct subdomain (for the entropy of the channel). */
   chars: Map<number, number>;
@@ -98,9 +101,10 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
   const domainCache = new Map<string, string | null>();
 
   const registered = (name: string): string | null => {
-    const parts = name.split('.');
-    // keyed by the last four labels: the registered domain of a name never needs more (public suffixes have at most three)
-    const tail = parts.slice(-4).join('.');
+    // keyed by the last four labels: the registered domain never needs more (public suffixes have at most three)
+    let cut = name.length;
+    for (let i = 0; i < 4 && cut > 0; i++) cut = name.lastIndexOf('.', cut - 1);
+    const tail = cut > 0 ? name.slice(cut + 1) : name;
     let d = domainCache.get(tail);
     if (d === undefined) {
       d = getDomain(tail, { allowPrivateDomains: true, validateHostname: false });
@@ -111,23 +115,27 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
   };
 
   const onDns = (e: DnsEvent) => {
+    // the queries carry the data upstream and are what the statistics describe; answers are skipped (half the events)
+    if (e.response) return;
     const q = e.questions[0];
     if (!q || q.name.length === 0) return;
-    const name = q.name.toLowerCase().replace(/\.$/, '');
-    if (name.endsWith('.arpa') || name.endsWith('.local') || !name.includes('.')) return;
+    let name = q.name;
+    if (name.charCodeAt(name.length - 1) === 46) name = name.slice(0, -1);
+    name = name.toLowerCase();
+    if (name.endsWith('.arpa') || name.endsWith('.local') || name.indexOf('.') < 0) return;
     const domain = registered(name);
     if (!domain) return;
-    const device = deviceOf(e, e.client, e.server);
-    const k = `${deviceKey(device)}|${domain}`;
+    const k = `${deviceKeyOf(e, e.client, e.server)}|${domain}`;
     let g = groups.get(k);
     if (!g) {
+      const device = deviceOf(e, e.client, e.server);
       g = {
         device,
         domain,
         queries: 0,
-        responses: 0,
         bytes: 0,
-        unique: new Set(),
+        unique: new Map(),
+        subs: new Set(),
         subLenSum: 0,
         chars: new Map(),
         charTotal: 0,
@@ -146,31 +154,36 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
       groups.set(k, g);
     }
     g.bytes += e.size;
-    g.lastTs = Math.max(g.lastTs, e.ts);
-    if (e.response) {
-      g.responses++;
-      return;
-    }
+    if (e.ts > g.lastTs) g.lastTs = e.ts;
     g.queries++;
     if (g.resolvers.size < 5) g.resolvers.add(endpointText(e.server));
     g.frames.push(e.frame);
     g.types.set(q.typeName, (g.types.get(q.typeName) ?? 0) + 1);
     if (ODD_TYPES.has(q.type)) g.oddTypes++;
     const sub = name.length > domain.length ? name.slice(0, name.length - domain.length - 1) : '';
-    const isNew = sub !== '' && !g.unique.has(sub) && g.unique.size < MAX_UNIQUE;
-    if (isNew) {
-      g.unique.add(sub);
-      g.subLenSum += sub.length;
-      for (let i = 0; i < sub.length; i++) {
-        const ch = sub.charCodeAt(i);
-        if (ch === 46) continue;
-        g.chars.set(ch, (g.chars.get(ch) ?? 0) + 1);
-        g.charTotal++;
+    // the costly part (entropy, signatures) runs once per distinct name; repeated lookups reuse it
+    const key = q.type === 10 || q.type === 65399 ? `${sub}\u0000${q.type}` : sub;
+    let cls = g.unique.get(key);
+    if (cls === undefined) {
+      const enc = sub !== '' && looksEncoded(sub, c.encodedLabelLength, c.encodedLabelEntropy);
+      cls = { enc, sig: c.recogniseTools ? toolSignature(name, q.type) : undefined };
+      if (g.unique.size < MAX_UNIQUE && sub !== '') {
+        g.unique.set(key, cls);
+        if (!g.subs.has(sub)) {
+          g.subs.add(sub);
+          g.subLenSum += sub.length;
+          for (let i = 0; i < sub.length; i++) {
+            const ch = sub.charCodeAt(i);
+            if (ch === 46) continue;
+            g.chars.set(ch, (g.chars.get(ch) ?? 0) + 1);
+            g.charTotal++;
+          }
+        }
       }
     }
-    const enc = sub !== '' && looksEncoded(sub, c.encodedLabelLength, c.encodedLabelEntropy);
+    const enc = cls.enc;
     if (enc) g.encoded++;
-    const sig = c.recogniseTools ? toolSignature(name, q.type) : undefined;
+    const sig = cls.sig;
     if (sig) {
       const t = g.tools.get(sig.tool) ?? { hits: 0, strong: false };
       t.hits++;
@@ -191,7 +204,7 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
       const out: Finding[] = [];
       for (const g of groups.values()) {
         if (g.queries === 0) continue;
-        const unique = g.unique.size;
+        const unique = g.subs.size;
         const meanSub = unique > 0 ? g.subLenSum / unique : 0;
         let h = 0;
         for (const n of g.chars.values()) {
@@ -233,14 +246,13 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
             registeredDomain: g.domain,
             ...(tool ? { tool } : {}),
             queries: g.queries,
-            responses: g.responses,
             uniqueSubdomains: unique,
             uniqueSubdomainsPerMinute: Math.round((unique / minutes) * 10) / 10,
             meanSubdomainLength: Math.round(meanSub * 10) / 10,
             entropy: Math.round(h * 100) / 100,
             encodedShare: Math.round(encodedShare * 100) / 100,
             queryTypes: types,
-            bytes: g.bytes,
+            queryBytes: g.bytes,
             resolvers: [...g.resolvers],
             seconds: Math.round(span * 10) / 10,
             sampleNames: g.samples,

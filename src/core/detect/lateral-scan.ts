@@ -4,9 +4,9 @@
 // addresses count too (a worm spreading outward), but only towards addresses
 // the device never looked up in DNS: real clients connect to names.
 import type { DetectorConfig } from './config.js';
-import type { Detector, DeviceRef, EngineEvent, EventKind, FlowInfo } from '../engine/events.js';
+import type { Detector, DeviceRef, Endpoint, EngineEvent, EventKind, FlowInfo } from '../engine/events.js';
 import type { Finding, Severity } from '../model/finding.js';
-import { deviceKey, deviceOf } from './util.js';
+import { deviceKey, deviceKeyOf, deviceOf } from './util.js';
 
 const WANTS: readonly EventKind[] = ['flow-close', 'arp'];
 
@@ -49,44 +49,79 @@ export function maxDistinctInWindow(a: Attempt[], w: number): { count: number; f
   return best;
 }
 
+/**
+ * Per device, the first attempt to each distinct target, grouped as each scan
+ * kind counts them: by service (horizontal: targets are addresses), by address
+ * (vertical: targets are services), ICMP and ARP (targets are addresses).
+ * Repeated contact with a known target only updates `failed` (it stays true
+ * only while the target never answered), so an ordinary device costs a few
+ * map lookups per flow and no allocation.
+ */
+interface PerDevice {
+  device: DeviceRef;
+  file: string;
+  groups: Map<string, { kind: Group['kind']; what: string; scope: Group['scope']; targets: Map<string, Attempt> }>;
+  total: number;
+}
+
 export function lateralScanDetector(cfg: DetectorConfig): Detector {
   const c = cfg.lateralScan;
   const wormPorts = new Set(c.wormPorts);
-  const groups = new Map<string, Group>();
+  const devices = new Map<string, PerDevice>();
+  // a group with fewer distinct targets than this can never reach its kind's threshold
+  const minHorizontal = Math.min(c.telnetPortHosts, c.wormPortHosts, c.wormPortInternetHosts, c.otherPortHosts);
+  const minOf = (kind: Group['kind']): number => (kind === 'horizontal' ? minHorizontal : kind === 'vertical' ? c.verticalPorts : kind === 'arp' ? c.arpTargets : c.icmpHosts);
 
-  const add = (device: DeviceRef, kind: Group['kind'], what: string, scope: Group['scope'], at: Attempt, file: string) => {
-    const k = `${deviceKey(device)}|${kind}|${what}|${scope}`;
-    let g = groups.get(k);
-    if (!g) {
-      g = { device, kind, what, scope, attempts: [], file };
-      groups.set(k, g);
+  const per = (e: { device?: DeviceRef }, client: { ip: string; mac?: string; local: boolean } | undefined, file: string, fallback?: DeviceRef): PerDevice => {
+    const k = fallback ? deviceKey(fallback) : deviceKeyOf(e, client as Endpoint);
+    let d = devices.get(k);
+    if (!d) {
+      d = { device: fallback ?? deviceOf(e, client as Endpoint), file, groups: new Map(), total: 0 };
+      devices.set(k, d);
     }
-    if (g.attempts.length < MAX_ATTEMPTS) g.attempts.push(at);
+    return d;
+  };
+
+  const note = (d: PerDevice, kind: Group['kind'], what: string, scope: Group['scope'], target: string, ts: number, frame: number, failed: boolean) => {
+    const gk = `${kind}|${what}|${scope}`;
+    let g = d.groups.get(gk);
+    if (!g) {
+      if (d.total >= MAX_ATTEMPTS) return;
+      g = { kind, what, scope, targets: new Map() };
+      d.groups.set(gk, g);
+    }
+    const a = g.targets.get(target);
+    if (a) {
+      if (!failed) a.failed = false;
+      return;
+    }
+    if (d.total >= MAX_ATTEMPTS) return;
+    d.total++;
+    g.targets.set(target, { ts, frame, target, failed });
   };
 
   const onFlow = (e: EngineEvent & { kind: 'flow-close' }, ctx: Parameters<Detector['finish']>[0]) => {
     const f: FlowInfo = e.flow;
     if (!f.client.local || f.client.ip === f.server.ip) return;
+    const lan = f.server.local;
+    // an answered connection to a name the device looked up is ordinary client traffic
+    if (!lan && (f.serverName !== undefined || ctx.nameFor(e.device, f.server.ip) !== undefined)) return;
     const dst = f.server.ip;
     // multicast, broadcast and the all-zero address are not neighbours
     if (/^(?:22[4-9]|23\d|255)\./.test(dst) || dst.endsWith('.255') || dst.toLowerCase().startsWith('ff') || dst === '0.0.0.0') return;
-    const device = deviceOf(e, f.client, f.server);
-    const failed =
-      f.proto === 'tcp'
-        ? f.tcpState === 'syn' || f.tcpState === 'rejected' || (f.packetsToClient === 0)
-        : f.packetsToClient === 0;
-    const scope: Group['scope'] = f.server.local ? 'lan' : 'internet';
-    const named = f.serverName !== undefined || ctx.nameFor(device, dst) !== undefined;
-    const at: Attempt = { ts: f.firstTs, frame: f.firstFrame, target: dst, failed };
+    const scope: Group['scope'] = lan ? 'lan' : 'internet';
+    const failed = f.proto === 'tcp' ? f.tcpState === 'syn' || f.tcpState === 'rejected' || f.packetsToClient === 0 : f.packetsToClient === 0;
     if (f.proto === 'icmp' || f.proto === 'icmpv6') {
-      if (scope === 'lan' || !named) add(device, 'icmp', f.proto, scope, at, e.file);
+      note(per(e, f.client, e.file), 'icmp', f.proto, scope, dst, f.firstTs, f.firstFrame, failed);
       return;
     }
     if ((f.proto !== 'tcp' && f.proto !== 'udp') || f.server.port === undefined) return;
-    // well-known chatty UDP (DNS, DHCP, NTP, SSDP, mDNS, NetBIOS, LLMNR) fans out by design
+    // well-known chatty UDP (DNS, DHCP, NTP, NetBIOS, SSDP, mDNS, LLMNR, WS-Discovery) fans out by design
     if (f.proto === 'udp' && [53, 67, 68, 123, 137, 138, 1900, 5353, 5355, 3702].includes(f.server.port)) return;
-    if (scope === 'lan' || !named) add(device, 'horizontal', `${f.server.port}/${f.proto}`, scope, at, e.file);
-    if (scope === 'lan' || !named) add(device, 'vertical', dst, scope, { ...at, target: `${f.server.port}/${f.proto}` }, e.file);
+    const svc = `${f.server.port}/${f.proto}`;
+    const d = per(e, f.client, e.file);
+    note(d, 'horizontal', svc, scope, dst, f.firstTs, f.firstFrame, failed);
+    note(d, 'vertical', dst, scope, svc, f.firstTs, f.firstFrame, failed);
   };
 
   return {
@@ -96,15 +131,22 @@ export function lateralScanDetector(cfg: DetectorConfig): Detector {
       if (e.kind === 'flow-close') onFlow(e, ctx);
       else if (e.kind === 'arp') {
         if (e.op !== 1 || e.gratuitous || e.senderIp === '0.0.0.0' || e.targetIp === e.senderIp) return;
-        const device: DeviceRef = e.device && (e.device.mac || e.device.ip) ? { ...e.device } : { mac: e.senderMac, ip: e.senderIp };
-        add(device, 'arp', 'arp', 'lan', { ts: e.ts, frame: e.frame, target: e.targetIp, failed: false }, e.file);
+        const device: DeviceRef = e.device && (e.device.mac || e.device.ip) ? e.device : { mac: e.senderMac, ip: e.senderIp };
+        const d = per(e, undefined, e.file, device);
+        note(d, 'arp', 'arp', 'lan', e.targetIp, e.ts, e.frame, false);
       }
     },
     finish(): Finding[] {
       const out: Finding[] = [];
       // one finding per device and kind of scan: the strongest group wins, the others are listed
       const best = new Map<string, { g: Group; count: number; failedShare: number; window: Attempt[]; severity: Severity; ports: Set<string> }>();
-      for (const g of groups.values()) {
+      const candidates: Group[] = [];
+      for (const d of devices.values()) {
+        for (const g of d.groups.values()) {
+          if (g.targets.size >= minOf(g.kind)) candidates.push({ device: d.device.mac || d.device.ip ? { ...d.device } : d.device, kind: g.kind, what: g.what, scope: g.scope, attempts: [...g.targets.values()], file: d.file });
+        }
+      }
+      for (const g of candidates) {
         const sorted = [...g.attempts].sort((a, b) => a.ts - b.ts);
         const m = maxDistinctInWindow(sorted, c.windowSeconds);
         const window = sorted.slice(m.from, m.to + 1);

@@ -51,7 +51,7 @@ export function loginBruteForceDetector(cfg: DetectorConfig): Detector {
   const targets = new Map<string, Target>();
   /** Login attempts per flow still waiting for a verdict. */
   const open = new Map<number, { n: number; ts: number; frame: number; key: string }>();
-  const httpQueue = new Map<number, boolean[]>();
+  const withAuth = new Set<string>();
   const mqttPending = new Map<number, { client: Endpoint; server: Endpoint; user?: string }>();
 
   const target = (client: Endpoint, server: Endpoint, service: string, file: string, device?: DeviceRef, inferred = false): Target => {
@@ -90,19 +90,15 @@ export function loginBruteForceDetector(cfg: DetectorConfig): Detector {
           return;
         }
         case 'http-request': {
-          let q = httpQueue.get(e.flowId);
-          if (!q) {
-            q = [];
-            httpQueue.set(e.flowId, q);
+          // only requests that carried credentials matter; the response names its request by frame
+          if (e.authorization !== undefined) {
+            if (withAuth.size > 50_000) withAuth.clear();
+            withAuth.add(`${e.flowId}|${e.frame}`);
           }
-          if (q.length < 64) q.push(e.authorization !== undefined);
           return;
         }
         case 'http-response': {
-          const q = httpQueue.get(e.flowId);
-          const hadAuth = q?.shift();
-          if (q && q.length === 0) httpQueue.delete(e.flowId);
-          if (!hadAuth) return;
+          if (!e.request || !withAuth.delete(`${e.flowId}|${e.request.frame}`)) return;
           if (e.status === 401 || e.status === 403) record(target(e.client, e.server, 'http', e.file, e.device), e.ts, e.frame, false);
           else if (e.status >= 200 && e.status < 400) record(target(e.client, e.server, 'http', e.file, e.device), e.ts, e.frame, true);
           return;
@@ -131,7 +127,6 @@ export function loginBruteForceDetector(cfg: DetectorConfig): Detector {
             const t = targets.get(o.key);
             if (t) record(t, o.ts, o.frame, false);
           }
-          httpQueue.delete(f.id);
           if (f.proto !== 'tcp' || (f.app !== 'ssh' && f.server.port !== 22)) return;
           const established = f.packetsToClient > 2 && f.payloadToClient > 0;
           if (!established || f.lastTs - f.firstTs > c.sshMaxSeconds) return;

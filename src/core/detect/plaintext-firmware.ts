@@ -28,6 +28,9 @@ const MAGICS: Array<[string, number[]]> = [
   ['Android boot', [0x41, 0x4e, 0x44, 0x52, 0x4f, 0x49, 0x44, 0x21]],
 ];
 
+/** First bytes of the magics above (a one-lookup gate before the full comparison). */
+const MAGIC_FIRST = new Set(MAGICS.map(([, m]) => m[0]));
+
 export function firmwareMagic(b: Uint8Array): string | undefined {
   for (const [name, m] of MAGICS) {
     if (b.length < m.length) continue;
@@ -73,19 +76,16 @@ const urlOf = (host: string | undefined, server: string, path: string): string =
 
 /** Judge a request alone: an image by extension+path, an update check by path words. */
 export function classifyFirmwarePath(path: string): { kind: FirmwareKind; why: string } | undefined {
-  const p = path.split('#')[0];
-  const noQuery = p.split('?')[0];
-  const ext = IMAGE_EXT.test(noQuery);
-  const words = FW_PATH.test(p);
-  if (ext && words) return { kind: 'image', why: 'firmware path and image extension' };
-  if (words) return { kind: 'update-check', why: 'firmware/update path' };
-  return undefined;
+  if (!FW_PATH.test(path)) return undefined;
+  const q = path.search(/[?#]/);
+  if (IMAGE_EXT.test(q < 0 ? path : path.slice(0, q))) return { kind: 'image', why: 'firmware path and image extension' };
+  return { kind: 'update-check', why: 'firmware/update path' };
 }
 
 export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
   const byDevice = new Map<string, PerDevice>();
-  /** Pending requests per flow, in order (HTTP/1.x answers in order). */
-  const pending = new Map<number, Array<{ seen: Seen | undefined; req: HttpRequestEvent }>>();
+  /** Requests judged firmware-like by their path, by `flowId|frame`, so their response can add to them. */
+  const judged = new Map<string, Seen>();
   /** TFTP read requests per (client,server) pair. */
   const tftp = new Map<string, { device: DeviceRef; flow: FlowInfo; file: string; frame: number }>();
 
@@ -97,72 +97,65 @@ export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
       byDevice.set(k, d);
     }
     // the same URL asked twice is one fact
-    if (d.items.items.some((x) => x.url === s.url && x.kind === s.kind && x.status === s.status)) return;
-    d.items.push(s);
+    if (!d.items.items.some((x) => x.url === s.url && x.kind === s.kind)) d.items.push(s);
     if (s.kind === 'image') d.image = true;
   };
 
   const onRequest = (e: HttpRequestEvent) => {
     const c = classifyFirmwarePath(e.path);
-    let seen: Seen | undefined;
-    if (c) {
-      seen = { kind: c.kind, url: printable(urlOf(e.host, e.server.ip, e.path), 300), method: e.method, frame: e.frame, file: e.file, server: endpointText(e.server), why: [c.why] };
-    }
-    let q = pending.get(e.flowId);
-    if (!q) {
-      q = [];
-      pending.set(e.flowId, q);
-    }
-    if (q.length < 64) q.push({ seen, req: e });
+    if (!c) return;
+    const seen: Seen = { kind: c.kind, url: printable(urlOf(e.host, e.server.ip, e.path), 300), method: e.method, frame: e.frame, file: e.file, server: endpointText(e.server), why: [c.why] };
+    // the request alone shows the update channel is plain HTTP; its response may upgrade it to an image
+    add(deviceOf(e, e.client, e.server), seen);
+    if (judged.size > 10_000) judged.clear();
+    judged.set(`${e.flowId}|${e.frame}`, seen);
   };
 
   const onResponse = (e: HttpResponseEvent) => {
-    const q = pending.get(e.flowId);
-    const p = q?.shift();
-    if (q && q.length === 0) pending.delete(e.flowId);
-    const magic = firmwareMagic(e.bodyPrefix);
+    if (e.status < 200 || e.status >= 300) return;
+    const b = e.bodyPrefix;
+    // cheap gates first: most responses are HTML/JSON/images with none of the magic first bytes
+    const magic = b.length >= 2 && MAGIC_FIRST.has(b[0]) ? firmwareMagic(b) : undefined;
     const binaryType = e.contentType !== undefined && BINARY_TYPE.test(e.contentType);
+    const prior = e.request ? judged.get(`${e.flowId}|${e.request.frame}`) : undefined;
+    if (magic === undefined && !binaryType && prior === undefined) return;
     const big = (e.contentLength ?? 0) >= cfg.plaintextFirmware.minImageBytes;
-    const ok = e.status >= 200 && e.status < 300;
-    let seen = p?.seen;
-    const reqPath = p?.req.path ?? e.request?.path;
-    const why: string[] = seen ? [...seen.why] : [];
-    let kind: FirmwareKind | undefined = seen?.kind;
-    if (ok) {
-      // magic bytes of an image container, or a big binary body, make it an image download
-      const pathSaysFw = reqPath !== undefined && FW_PATH.test(reqPath);
-      if (magic !== undefined && magic !== 'gzip' && magic !== 'PE/EXE') {
-        why.push(`${magic} magic in the body`);
-        kind = 'image';
-      } else if ((binaryType || magic !== undefined) && (pathSaysFw || big)) {
-        why.push(binaryType ? `binary content type ${e.contentType}` : `${magic} body`);
-        if (big) why.push(`${e.contentLength} bytes`);
-        kind = 'image';
-      } else if ((binaryType || magic !== undefined) && seen?.kind === 'image') {
-        why.push('binary body');
-      }
+    const reqPath = e.request?.path;
+    const pathSaysFw = reqPath !== undefined && FW_PATH.test(reqPath);
+    const why: string[] = prior ? [...prior.why] : [];
+    let kind: FirmwareKind | undefined = prior?.kind;
+    if (magic !== undefined && magic !== 'gzip' && magic !== 'PE/EXE') {
+      why.push(`${magic} magic in the body`);
+      kind = 'image';
+    } else if ((binaryType || magic !== undefined) && (pathSaysFw || big)) {
+      why.push(binaryType ? `binary content type ${e.contentType}` : `${magic} body`);
+      if (big) why.push(`${e.contentLength} bytes`);
+      kind = 'image';
+    } else if ((binaryType || magic !== undefined) && prior?.kind === 'image') {
+      why.push('binary body');
     }
     if (kind === undefined) return;
-    if (!seen) {
-      const path = reqPath ?? '(unknown path)';
-      seen = {
-        kind,
-        url: printable(urlOf(p?.req.host ?? e.request?.host, e.server.ip, path), 300),
-        method: p?.req.method ?? e.request?.method ?? 'GET',
-        frame: p?.req.frame ?? e.request?.frame ?? e.frame,
-        file: e.file,
-        server: endpointText(e.server),
-        why,
-      };
-    } else {
-      seen = { ...seen, kind, why };
-    }
+    const seen: Seen = prior ?? {
+      kind,
+      url: printable(urlOf(e.request?.host, e.server.ip, reqPath ?? '(unknown path)'), 300),
+      method: e.request?.method ?? 'GET',
+      frame: e.request?.frame ?? e.frame,
+      file: e.file,
+      server: endpointText(e.server),
+      why,
+    };
+    seen.kind = kind;
+    seen.why = why;
     seen.status = e.status;
     if (e.contentType) seen.contentType = printable(e.contentType, 80);
     if (e.contentLength !== undefined) seen.contentLength = e.contentLength;
     if (magic) seen.magic = magic;
-    add(deviceOf(p?.req ?? e, e.client, e.server), seen);
-    if (p) p.seen = undefined;
+    const device = deviceOf(e, e.client, e.server);
+    if (prior) {
+      // already listed: the upgrade to an image must show on the device
+      const d = byDevice.get(deviceKey(device));
+      if (d && kind === 'image') d.image = true;
+    } else add(device, seen);
   };
 
   return {
@@ -174,11 +167,11 @@ export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
       else if (e.kind === 'flow-close') {
         const f = e.flow;
         if (f.proto !== 'udp') return;
-        // requests that never got an answer in the capture still show the device asking over HTTP
         if (f.server.port === 69) {
           tftp.set(`${f.client.ip}|${f.server.ip}`, { device: deviceOf(e, f.client, f.server), flow: f, file: e.file, frame: f.firstFrame });
           return;
         }
+        if (tftp.size === 0) return;
         // TFTP data comes back from another port of the server (RFC 1350 §4): same two hosts, a fresh flow
         const t = tftp.get(`${f.client.ip}|${f.server.ip}`) ?? tftp.get(`${f.server.ip}|${f.client.ip}`);
         const bytes = f.payloadToClient + f.payloadToServer;
@@ -197,11 +190,6 @@ export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
       }
     },
     finish(): Finding[] {
-      // requests whose response never came (capture cut, or no detector saw it)
-      for (const q of pending.values()) {
-        for (const p of q) if (p.seen) add(deviceOf(p.req, p.req.client, p.req.server), p.seen);
-      }
-      pending.clear();
       const out: Finding[] = [];
       for (const d of byDevice.values()) {
         const items = d.items.items;

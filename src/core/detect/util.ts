@@ -13,6 +13,14 @@ export function deviceOf(e: { device?: DeviceRef }, prefer?: Endpoint, other?: E
   return r;
 }
 
+/** The grouping key of deviceOf(e, prefer, other) without building the object (hot paths). */
+export function deviceKeyOf(e: { device?: DeviceRef }, prefer?: Endpoint, other?: Endpoint): string {
+  const d = e.device;
+  if (d && (d.mac || d.ip)) return d.mac ?? `ip:${d.ip}`;
+  const ep = prefer?.local ? prefer : other?.local ? other : prefer ?? other;
+  return ep?.mac ?? `ip:${ep?.ip ?? '?'}`;
+}
+
 /** A stable key for grouping by device. */
 export function deviceKey(d: DeviceRef): string {
   return d.mac ?? `ip:${d.ip ?? '?'}`;

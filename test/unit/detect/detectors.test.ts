@@ -42,6 +42,11 @@ function httpReq(ts: number, client = PLUG, server = FW, o: Partial<Extract<Engi
 function httpResp(ts: number, o: Partial<Extract<EngineEvent, { kind: 'http-response' }>> = {}, client = PLUG, server = FW): EngineEvent {
   return { kind: 'http-response', ...base(ts, dev(client.ip, client.mac)), flowId: 1, client, server, status: 200, reason: 'OK', version: 'HTTP/1.1', bodyPrefix: new Uint8Array(0), ...o };
 }
+/** A request and its response, linked as the engine links them (the response names the request's frame). */
+function exchange(ts: number, req: Partial<Extract<EngineEvent, { kind: 'http-request' }>>, resp: Partial<Extract<EngineEvent, { kind: 'http-response' }>>, client = PLUG, server = FW): EngineEvent[] {
+  const q = httpReq(ts, client, server, req) as Extract<EngineEvent, { kind: 'http-request' }>;
+  return [q, httpResp(ts + 0.1, { flowId: q.flowId, request: { method: q.method, path: q.path, host: q.host, frame: q.frame }, ...resp }, client, server)];
+}
 
 describe('registry and config', () => {
   it('registers one detector per vector, each with the kinds it wants', () => {
@@ -75,10 +80,8 @@ describe('plaintext-firmware', () => {
   it('reports an image by its magic bytes, with the URL and frames', () => {
     const d = plaintextFirmwareDetector(cfg);
     const f = run(d, [
-      httpReq(1, PLUG, FW, { path: '/firmware/latest.json', host: 'fw.plugco.example' }),
-      httpResp(1.1, { contentType: 'application/json', contentLength: 90, bodyPrefix: bytes(0x7b, 0x22) }),
-      httpReq(2, PLUG, FW, { path: '/dl/p.img', host: 'fw.plugco.example' }),
-      httpResp(2.2, { contentType: 'application/octet-stream', contentLength: 262144, bodyPrefix: bytes(0x27, 0x05, 0x19, 0x56, 0, 0) }),
+      ...exchange(1, { path: '/firmware/latest.json', host: 'fw.plugco.example' }, { contentType: 'application/json', contentLength: 90, bodyPrefix: bytes(0x7b, 0x22) }),
+      ...exchange(2, { path: '/dl/p.img', host: 'fw.plugco.example' }, { contentType: 'application/octet-stream', contentLength: 262144, bodyPrefix: bytes(0x27, 0x05, 0x19, 0x56, 0, 0) }),
     ]);
     expect(f).toHaveLength(1);
     wellFormed(f[0]);
@@ -91,17 +94,16 @@ describe('plaintext-firmware', () => {
   it('reports an update check alone as medium, and ignores ordinary downloads', () => {
     expect(run(plaintextFirmwareDetector(cfg), [httpReq(1, PLUG, FW, { path: '/router/firmware/query.aspx?model=X' })])[0].severity).toBe('medium');
     const none = run(plaintextFirmwareDetector(cfg), [
-      httpReq(1, PLUG, FW, { path: '/index.html' }),
-      httpResp(1.1, { contentType: 'text/html', contentLength: 5000, bodyPrefix: bytes(0x3c, 0x68) }),
-      httpReq(2, PLUG, FW, { path: '/static/app.js' }),
-      httpResp(2.1, { contentType: 'application/javascript', contentLength: 900_000 }),
-      httpReq(3, PLUG, FW, { path: '/pic.jpg' }),
-      httpResp(3.1, { contentType: 'image/jpeg', contentLength: 900_000, bodyPrefix: bytes(0xff, 0xd8, 0xff) }),
+      ...exchange(1, { path: '/index.html' }, { contentType: 'text/html', contentLength: 5000, bodyPrefix: bytes(0x3c, 0x68) }),
+      ...exchange(2, { path: '/static/app.js' }, { contentType: 'application/javascript', contentLength: 900_000 }),
+      ...exchange(3, { path: '/pic.jpg' }, { contentType: 'image/jpeg', contentLength: 900_000, bodyPrefix: bytes(0xff, 0xd8, 0xff) }),
+      // a failed fetch of a binary is no download
+      ...exchange(4, { path: '/x' }, { status: 404, contentType: 'application/octet-stream', contentLength: 900_000 }),
     ]);
     expect(none).toEqual([]);
   });
   it('counts a big binary body as an image, and a TFTP transfer', () => {
-    const f = run(plaintextFirmwareDetector(cfg), [httpReq(1, PLUG, FW, { path: '/get?id=7' }), httpResp(1.1, { contentType: 'application/octet-stream', contentLength: 2_000_000 })]);
+    const f = run(plaintextFirmwareDetector(cfg), exchange(1, { path: '/get?id=7' }, { contentType: 'application/octet-stream', contentLength: 2_000_000 }));
     expect(f[0]?.severity).toBe('high');
     const tftpReq = flow(ep('192.168.1.5', 3000), ep('192.168.1.9', 69), { proto: 'udp', payloadToServer: 20, payloadToClient: 0 });
     const data = flow(ep('192.168.1.9', 41000), ep('192.168.1.5', 3000), { proto: 'udp', payloadToServer: 100_000, payloadToClient: 400 });
@@ -290,7 +292,9 @@ describe('dns-bypass', () => {
       dnsQuery(1, b, ep('192.168.1.1', 53), 'a.example.com'),
       dnsQuery(2, a, ep('8.8.8.8', 53), 'a.example.com'),
       dnsQuery(3, a, ep('8.8.8.8', 53), 'b.example.com'),
-      { kind: 'tls-client-hello', ...base(4, dev(b.ip, b.mac)), flowId: 5, client: b, server: ep('104.16.248.249', 443), recordVersion: 0x301, helloVersion: 0x303, supportedVersions: [], maxVersion: 'TLS 1.3', sni: 'mozilla.cloudflare-dns.com', alpn: [], ciphers: [], extensions: [], groups: [], pointFormats: [], signatureAlgorithms: [], ja3: '', ja3Hash: '', ja4: '' },
+      { kind: 'flow-close', ...base(4, dev(b.ip, b.mac)), flow: flow(b, ep('104.16.248.249', 443), { app: 'tls', serverName: 'mozilla.cloudflare-dns.com' }), reason: 'fin' },
+      // an ordinary HTTPS site is not DoH
+      { kind: 'flow-close', ...base(5, dev(b.ip, b.mac)), flow: flow(b, ep('104.16.1.1', 443), { app: 'tls', serverName: 'www.example.com' }), reason: 'fin' },
     ];
     const f = run(dnsBypassDetector(cfg), evs);
     expect(f).toHaveLength(2);
@@ -298,6 +302,10 @@ describe('dns-bypass', () => {
     expect(byIp[a.ip].evidence.ways).toEqual(['plain DNS to an outside resolver']);
     expect(byIp[b.ip].evidence.ways).toEqual(['DNS over HTTPS']);
     wellFormed(byIp[a.ip]);
+  });
+  it('reports DNS over TLS on port 853', () => {
+    const f = run(dnsBypassDetector(cfg), [{ kind: 'flow-close', ...base(1, dev(a.ip, a.mac)), flow: flow(a, ep('9.9.9.9', 853)), reason: 'fin' }]);
+    expect(f[0]?.evidence.ways).toEqual(['DNS over TLS']);
   });
   it('does not blame devices that all use the resolver DHCP gave them', () => {
     const isp = ep('80.10.246.2', 53);
@@ -364,10 +372,10 @@ describe('login-brute-force', () => {
     ]).flat();
     expect(run(loginBruteForceDetector(cfg), dropped)[0]?.evidence.failures).toBe(5);
     const cam = ep('192.168.77.20', 80);
-    const http: EngineEvent[] = Array.from({ length: 6 }, (_, i) => [
-      httpReq(i, inf, cam, { flowId: 300 + i, authorization: { scheme: 'Basic', username: 'admin', cleartextPassword: true } }),
-      httpResp(i + 0.1, { flowId: 300 + i, status: 401 }, inf, cam),
-    ]).flat();
+    const http: EngineEvent[] = Array.from({ length: 6 }, (_, i) => exchange(i, { flowId: 300 + i, authorization: { scheme: 'Basic', username: 'admin', cleartextPassword: true } }, { status: 401 }, inf, cam)).flat();
+    // 401s to requests without credentials are the usual challenge, not failures
+    const challenges: EngineEvent[] = Array.from({ length: 8 }, (_, i) => exchange(i, { flowId: 400 + i }, { status: 401 }, inf, cam)).flat();
+    expect(run(loginBruteForceDetector(cfg), challenges)).toEqual([]);
     expect(run(loginBruteForceDetector(cfg), http)[0]?.evidence).toMatchObject({ service: 'http', failures: 6 });
     const ssh = (n: number): EngineEvent[] => Array.from({ length: n }, (_, i) => ({ kind: 'flow-close', ...base(i), flow: flow(inf, ep('192.168.77.21', 22), { app: 'ssh', firstTs: i * 3, lastTs: i * 3 + 2, packetsToClient: 8 }), reason: 'fin' }) as EngineEvent);
     expect(run(loginBruteForceDetector(cfg), ssh(10))[0]?.evidence.inferred).toBeTruthy();
@@ -377,7 +385,7 @@ describe('login-brute-force', () => {
 
 describe('beaconing', () => {
   const d = ep('192.168.1.50', 40000, 'aa:bb:cc:00:00:50');
-  const open = (ts: number, ip: string, port: number, name?: string): EngineEvent => ({ kind: 'flow-open', ...base(ts, dev(d.ip, d.mac)), flow: flow(d, ep(ip, port), { firstTs: ts, ...(name ? { serverName: name } : {}) }) });
+  const open = (ts: number, ip: string, port: number, name?: string): EngineEvent => ({ kind: 'flow-close', ...base(ts + 1, dev(d.ip, d.mac)), flow: flow(d, ep(ip, port), { firstTs: ts, lastTs: ts + 1, ...(name ? { serverName: name } : {}) }), reason: 'fin' });
   it('measures period and jitter', () => {
     const p = periodicity([0, 60, 120.5, 180, 239.5, 300], 5)!;
     expect(p.period).toBeCloseTo(60, 0);

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// Detector cost (issue #11): the same capture through `iotguard analyze --json`
+// with all detectors and with `--no-detectors` (the engine alone), runs
+// alternated so machine load hits both alike. Target: detectors on <= 1.5x the
+// engine alone (wall and CPU). The capture concatenates (mergecap -a) the IoT
+// Sentinel setups plus the DNS-tunnel, scan and TLS captures of ../shared/data,
+// repeated up to --packets.
+//
+// Usage: npm run build && node bench/detectors.mjs [--packets N] [--runs R] [--clean]
+// Needs mergecap and capinfos (wireshark-common) and /usr/bin/time (GNU time).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const data = join(root, '..', 'shared', 'data');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const target = opt('--packets', 1_000_000);
+const runs = opt('--runs', 3);
+const work = '/tmp/iotguard-bench-detectors';
+
+for (const c of ['mergecap', 'capinfos', '/usr/bin/time']) {
+  if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) {
+    console.log(`SKIP: ${c} is not installed`);
+    process.exit(0);
+  }
+}
+if (!existsSync(data)) {
+  console.log(`SKIP: ${data} is absent (the shared test corpus is not on this machine)`);
+  process.exit(0);
+}
+if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
+  console.log('build first: npm run build');
+  process.exit(1);
+}
+
+function walk(d, out = []) {
+  for (const n of readdirSync(d).sort()) {
+    const p = join(d, n);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (/\.pcap$/.test(n)) out.push(p);
+  }
+  return out;
+}
+
+const packetsOf = (f) => Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', f], { encoding: 'utf8' }))?.[1]);
+
+mkdirSync(work, { recursive: true });
+const base = join(work, 'mix-base.pcap');
+if (!existsSync(base)) {
+  // Ethernet pcap files only, so the merge stays one link type
+  const files = ['pcap/iot-devices/iot-sentinel', 'dns-tunnel/dmachard-datasets-malicious-dns', 'pcap/scan-telnet-malware', 'pcap/tls', 'pcap/http-download']
+    .flatMap((d) => walk(join(data, d)))
+    .filter((f) => /encapsulation:\s+ether\s*$/m.test(execFileSync('capinfos', ['-E', '-M', f], { encoding: 'utf8' })));
+  execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', base, ...files]);
+}
+const basePackets = packetsOf(base);
+const copies = Math.max(1, Math.ceil(target / basePackets));
+const file = join(work, `mix-x${copies}.pcap`);
+if (!existsSync(file)) execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', file, ...Array(copies).fill(base)]);
+const packets = basePackets * copies;
+
+function timed(argv) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', process.execPath, join(root, 'bin', 'iotguard.js'), ...argv], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+  if (!m || r.status !== 0) throw new Error(`analyze failed: ${r.stderr.slice(-500)}`);
+  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rss: Number(m[4]) / 1024, findings: JSON.parse(r.stdout).findings.length };
+}
+
+const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
+console.log(`capture: ${file} (${packets.toLocaleString('en-US')} packets, ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB)`);
+console.log(`machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load before: ${load()}`);
+const on = [];
+const off = [];
+for (let i = 0; i < runs; i++) {
+  off.push(timed(['analyze', file, '--json', '--no-detectors']));
+  on.push(timed(['analyze', file, '--json']));
+}
+console.log(`load after: ${load()}`);
+const best = (xs, k) => Math.min(...xs.map((x) => x[k]));
+const row = (name, xs) =>
+  `${name.padEnd(30)} ${best(xs, 'wall').toFixed(2).padStart(7)} s wall ${best(xs, 'cpu').toFixed(2).padStart(7)} s cpu ${Math.round(packets / best(xs, 'wall')).toLocaleString('en-US').padStart(11)} pkt/s ${best(xs, 'rss').toFixed(0).padStart(5)} MiB  ${xs[0].findings} findings`;
+console.log('');
+console.log(row('analyze --no-detectors', off));
+console.log(row('analyze (all 11 detectors)', on));
+const rw = best(on, 'wall') / best(off, 'wall');
+const rc = best(on, 'cpu') / best(off, 'cpu');
+console.log(`\ndetectors cost: ${rw.toFixed(2)}x wall, ${rc.toFixed(2)}x cpu (best of ${runs})   target <= 1.5x`);
+if (args.includes('--clean')) rmSync(work, { recursive: true, force: true });
+process.exitCode = rw <= 1.5 ? 0 : 1;
