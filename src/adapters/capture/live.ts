@@ -64,7 +64,9 @@ function tcpdumpArgs(o: LiveCaptureOptions): string[] {
 }
 
 function explain(stderr: string, iface: string): IotguardError {
-  const last = stderr.trim().split('\n').filter((l) => !/^tcpdump: listening|packets? (captured|received|dropped)/.test(l)).pop() ?? 'tcpdump failed';
+  const lines = stderr.trim().split('\n').filter((l) => l.trim() && !/^tcpdump: listening|packets? (captured|received|dropped)/.test(l));
+  // tcpdump's own complaint, not a login banner or an SSH notice before it
+  const last = lines.filter((l) => /tcpdump|pcap|permission|not permitted|no such device/i.test(l)).pop() ?? lines.pop() ?? 'tcpdump failed';
   if (/permission|Operation not permitted|not permitted/i.test(stderr)) {
     return new IotguardError(ErrorCodes.NOT_ROOT, `capturing on ${iface} needs root or CAP_NET_RAW (tcpdump said: ${last})`);
   }
