@@ -2,11 +2,12 @@
 // Detector cost (issue #11): the same capture through `iotguard analyze --json`
 // with all detectors and with `--no-detectors` (the engine alone), runs
 // alternated so machine load hits both alike. Target: detectors on <= 1.5x the
-// engine alone (wall and CPU). The capture concatenates (mergecap -a) the IoT
-// Sentinel setups plus the DNS-tunnel, scan and TLS captures of ../shared/data,
-// repeated up to --packets.
+// engine alone (wall and CPU). The capture concatenates (mergecap -a) the 93
+// IoT Sentinel setups of ../shared/data (the input of bench/analyze.mjs), or
+// with --mix those plus the DNS-tunnel, scan, TLS and HTTP-download captures
+// (attack-heavy: more work for the detectors), repeated up to --packets.
 //
-// Usage: npm run build && node bench/detectors.mjs [--packets N] [--runs R] [--clean]
+// Usage: npm run build && node bench/detectors.mjs [--packets N] [--runs R] [--mix] [--clean]
 // Needs mergecap and capinfos (wireshark-common) and /usr/bin/time (GNU time).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -51,17 +52,19 @@ function walk(d, out = []) {
 const packetsOf = (f) => Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', f], { encoding: 'utf8' }))?.[1]);
 
 mkdirSync(work, { recursive: true });
-const base = join(work, 'mix-base.pcap');
+const mix = args.includes('--mix');
+const base = join(work, mix ? 'mix-base.pcap' : 'sentinel-base.pcap');
 if (!existsSync(base)) {
   // Ethernet pcap files only, so the merge stays one link type
-  const files = ['pcap/iot-devices/iot-sentinel', 'dns-tunnel/dmachard-datasets-malicious-dns', 'pcap/scan-telnet-malware', 'pcap/tls', 'pcap/http-download']
+  const dirs = mix ? ['pcap/iot-devices/iot-sentinel', 'dns-tunnel/dmachard-datasets-malicious-dns', 'pcap/scan-telnet-malware', 'pcap/tls', 'pcap/http-download'] : ['pcap/iot-devices/iot-sentinel'];
+  const files = dirs
     .flatMap((d) => walk(join(data, d)))
     .filter((f) => /encapsulation:\s+ether\s*$/m.test(execFileSync('capinfos', ['-E', '-M', f], { encoding: 'utf8' })));
   execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', base, ...files]);
 }
 const basePackets = packetsOf(base);
 const copies = Math.max(1, Math.ceil(target / basePackets));
-const file = join(work, `mix-x${copies}.pcap`);
+const file = join(work, `${mix ? 'mix' : 'sentinel'}-x${copies}.pcap`);
 if (!existsSync(file)) execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', file, ...Array(copies).fill(base)]);
 const packets = basePackets * copies;
 
