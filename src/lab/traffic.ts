@@ -98,6 +98,13 @@ export async function playTraffic(opts: { seconds?: number; only?: string[] } = 
   const state = requireUp();
   const seconds = Number.isFinite(opts.seconds) && (opts.seconds ?? 0) > 0 ? Math.min(600, Math.floor(opts.seconds!)) : 20;
   const steps = plan(state, seconds);
+  // every device renews its DHCP lease first, as devices do on boot: host names and vendor classes on the wire
+  for (const [n, list] of Object.entries(steps)) {
+    const node = LAB_NODES.find((x) => x.name === n)!;
+    const argv = ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-t', '3', '-T', '1', '-s', '/bin/true', '-x', `hostname:${node.hostname}`, '-r', node.ip];
+    if (node.vendorClass) argv.push('-V', node.vendorClass);
+    list.unshift({ action: 'DHCP request with its host name', argv, timeoutMs: 15_000 });
+  }
   const nodes = Object.keys(steps).filter((n) => !opts.only || opts.only.includes(n));
   for (const n of opts.only ?? []) {
     if (!LAB_NODES.some((x) => x.name === n)) throw new IotguardError(ErrorCodes.LAB_UNKNOWN_NODE, `no lab node '${n}'`);
