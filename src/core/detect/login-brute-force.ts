@@ -6,7 +6,7 @@
 import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, EngineEvent, Endpoint, EventKind } from '../engine/events.js';
 import type { Finding } from '../model/finding.js';
-import { endpointText } from './util.js';
+import { deviceOf, endpointText } from './util.js';
 
 const WANTS: readonly EventKind[] = ['login', 'http-request', 'http-response', 'mqtt-connect', 'mqtt-connack', 'flow-close'];
 
@@ -58,7 +58,7 @@ export function loginBruteForceDetector(cfg: DetectorConfig): Detector {
     const k = `${client.ip}|${server.ip}|${server.port ?? ''}|${service}`;
     let t = targets.get(k);
     if (!t) {
-      t = { attacker: client, target: server, service, tries: [], usernames: new Set(), file, inferred, attackerDevice: client.local ? device : undefined };
+      t = { attacker: client, target: server, service, tries: [], usernames: new Set(), file, inferred, attackerDevice: client.local ? deviceOf({ device }, client) : undefined };
       targets.set(k, t);
     }
     return t;

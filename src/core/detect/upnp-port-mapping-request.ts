@@ -4,17 +4,18 @@
 // escalation, advice) comes from the UPnP audit's src/core/upnp/observed.ts so
 // the live audit and the traffic view say the same thing.
 import type { DetectorConfig } from './config.js';
-import type { Detector, EngineEvent, EventKind } from '../engine/events.js';
+import type { Detector, Endpoint, EngineEvent, EventKind } from '../engine/events.js';
 import type { Finding } from '../model/finding.js';
 import { findingFromRequestedMapping, type RequestedMapping } from '../upnp/observed.js';
 import type { PortRiskTable } from '../upnp/risk.js';
+import { deviceOf } from './util.js';
 
 const WANTS: readonly EventKind[] = ['upnp-soap', 'natpmp'];
 
 export function upnpPortMappingRequestDetector(cfg: DetectorConfig, riskTable?: PortRiskTable): Detector {
   const seen = new Map<string, Finding>();
 
-  const add = (req: RequestedMapping, e: EngineEvent & { client: { ip: string; mac?: string }; server: { ip: string; port?: number } }) => {
+  const add = (req: RequestedMapping, e: EngineEvent & { client: Endpoint; server: Endpoint }) => {
     const k = `${e.client.mac ?? e.client.ip}|${req.via}|${req.protocol}|${req.externalPort}|${req.internalClient ?? ''}|${req.internalPort}`;
     const prev = seen.get(k);
     if (prev) {
@@ -30,8 +31,8 @@ export function upnpPortMappingRequestDetector(cfg: DetectorConfig, riskTable?: 
     );
     f.evidence.file = e.file;
     f.evidence.requests = 1;
-    // the engine's attribution (MAC + current address) is the device
-    if (e.device && (e.device.mac || e.device.ip)) f.device = { ...e.device };
+    // the engine's attribution (MAC + current address) when it names the asker
+    f.device = deviceOf(e, e.client, e.server);
     seen.set(k, f);
   };
 

@@ -3,22 +3,36 @@
 // finding's evidence. Pure and allocation-light.
 import type { DeviceRef, Endpoint, EngineEvent } from '../engine/events.js';
 
-/** The device a finding is about: the engine's attribution, else the local side, else the given endpoint. */
+/**
+ * The device a finding is about: `prefer` (the side that acts: the client) when
+ * it is on the LAN, else `other` when that is; with the engine's attribution
+ * (MAC + address) when it names that side, else the endpoint's own MAC and
+ * address. A capture that starts mid-connection can leave the flow attributed
+ * to the other side, so the attribution is only trusted when it matches.
+ */
 export function deviceOf(e: { device?: DeviceRef }, prefer?: Endpoint, other?: Endpoint): DeviceRef {
-  if (e.device && (e.device.mac || e.device.ip)) return { ...e.device };
-  const ep = prefer?.local ? prefer : other?.local ? other : prefer ?? other;
-  const r: DeviceRef = {};
-  if (ep?.mac) r.mac = ep.mac;
-  if (ep?.ip) r.ip = ep.ip;
-  return r;
+  const ep = prefer?.local ? prefer : other?.local ? other : undefined;
+  const d = e.device;
+  if (ep === undefined) {
+    if (d && (d.mac || d.ip)) return { ...d };
+    const x = prefer ?? other;
+    return { ...(x?.mac ? { mac: x.mac } : {}), ...(x?.ip ? { ip: x.ip } : {}) };
+  }
+  if (d && d.ip === ep.ip) return { ...d };
+  return { ...(ep.mac ? { mac: ep.mac } : {}), ip: ep.ip };
 }
 
 /** The grouping key of deviceOf(e, prefer, other) without building the object (hot paths). */
 export function deviceKeyOf(e: { device?: DeviceRef }, prefer?: Endpoint, other?: Endpoint): string {
+  const ep = prefer?.local ? prefer : other?.local ? other : undefined;
   const d = e.device;
-  if (d && (d.mac || d.ip)) return d.mac ?? `ip:${d.ip}`;
-  const ep = prefer?.local ? prefer : other?.local ? other : prefer ?? other;
-  return ep?.mac ?? `ip:${ep?.ip ?? '?'}`;
+  if (ep === undefined) {
+    if (d && (d.mac || d.ip)) return d.mac ?? `ip:${d.ip}`;
+    const x = prefer ?? other;
+    return x?.mac ?? `ip:${x?.ip ?? '?'}`;
+  }
+  if (d && d.ip === ep.ip) return d.mac ?? `ip:${d.ip}`;
+  return ep.mac ?? `ip:${ep.ip}`;
 }
 
 /** A stable key for grouping by device. */

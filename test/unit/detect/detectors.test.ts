@@ -451,6 +451,19 @@ describe('upnp-port-mapping-request', () => {
   });
 });
 
+describe('attribution', () => {
+  it('blames the acting LAN side even when the flow was attributed to its peer (capture started mid-connection)', () => {
+    const pi = ep('192.168.77.10', 50000, '2c:cf:67:00:77:10');
+    const nas = ep('192.168.77.30', 23, '00:11:32:00:77:30');
+    const evs: EngineEvent[] = Array.from({ length: 6 }, (_, i) => [
+      { kind: 'login', ...base(i, dev(nas.ip, nas.mac)), service: 'telnet', flowId: 500 + i, client: pi, server: nas, step: 'attempt', passwordInClear: true, attempt: 1, username: 'root' } as EngineEvent,
+      { kind: 'login', ...base(i + 0.5, dev(nas.ip, nas.mac)), service: 'telnet', flowId: 500 + i, client: pi, server: nas, step: 'failure', passwordInClear: false, attempt: 1 } as EngineEvent,
+    ]).flat();
+    expect(run(loginBruteForceDetector(cfg), evs)[0].device).toEqual({ mac: pi.mac, ip: pi.ip });
+    expect(run(plaintextCredentialsDetector(cfg), evs)[0].device).toEqual({ mac: pi.mac, ip: pi.ip });
+  });
+});
+
 describe('every detector on a ctx', () => {
   it('finishes with nothing when it saw nothing', () => {
     for (const d of defaultDetectors()) expect(d.finish(ctx())).toEqual([]);
