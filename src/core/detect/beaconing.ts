@@ -7,7 +7,9 @@
 import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, EngineEvent, EventKind } from '../engine/events.js';
 import type { Finding, Severity } from '../model/finding.js';
-import { deviceKey, deviceOf, duration, median } from './util.js';
+import { deviceKey, deviceOf, duration, median, prune } from './util.js';
+
+const MAX_STATE = 50_000;
 
 // connection starts are read from closed flows (firstTs): one event kind fewer for the engine to build
 const WANTS: readonly EventKind[] = ['flow-close'];
@@ -72,6 +74,7 @@ export function beaconingDetector(cfg: DetectorConfig): Detector {
       let s = series.get(k);
       if (!s) {
         s = { device, ip: f.server.ip, name, port: f.server.port, proto: f.proto, starts: [], frames: [], file: e.file };
+        prune(series, MAX_STATE, (x) => x.starts.length >= 3);
         series.set(k, s);
       }
       if (s.starts.length < MAX_STARTS) {

@@ -9,7 +9,9 @@ import { getDomain } from 'tldts';
 import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, DnsEvent, EngineEvent, EventKind } from '../engine/events.js';
 import type { Finding } from '../model/finding.js';
-import { Capped, deviceKeyOf, deviceOf, endpointText, entropy, printable } from './util.js';
+import { Capped, deviceKeyOf, deviceOf, endpointText, entropy, printable, prune } from './util.js';
+
+const MAX_GROUPS = 20_000;
 
 const WANTS: readonly EventKind[] = ['dns'];
 
@@ -151,6 +153,7 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
         lastTs: e.ts,
         resolvers: new Set(),
       };
+      prune(groups, MAX_GROUPS, (x) => x.queries >= c.minQueries || x.encoded > 0 || x.tools.size > 0);
       groups.set(k, g);
     }
     g.bytes += e.size;

@@ -6,7 +6,7 @@
 import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, EngineEvent, Endpoint, EventKind } from '../engine/events.js';
 import type { Finding } from '../model/finding.js';
-import { deviceOf, endpointText } from './util.js';
+import { deviceOf, endpointText, prune } from './util.js';
 
 const WANTS: readonly EventKind[] = ['login', 'http-request', 'http-response', 'mqtt-connect', 'mqtt-connack', 'flow-close'];
 
@@ -59,6 +59,7 @@ export function loginBruteForceDetector(cfg: DetectorConfig): Detector {
     let t = targets.get(k);
     if (!t) {
       t = { attacker: client, target: server, service, tries: [], usernames: new Set(), file, inferred, attackerDevice: client.local ? deviceOf({ device }, client) : undefined };
+      prune(targets, 50_000, (x) => x.tries.some((y) => !y.ok));
       targets.set(k, t);
     }
     return t;

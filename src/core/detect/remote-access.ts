@@ -6,7 +6,7 @@
 import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, EngineEvent, EventKind } from '../engine/events.js';
 import type { Finding, Severity } from '../model/finding.js';
-import { deviceKey, deviceOf, duration } from './util.js';
+import { deviceKey, deviceOf, duration, prune } from './util.js';
 
 const WANTS: readonly EventKind[] = ['flow-close'];
 
@@ -45,6 +45,7 @@ export function remoteAccessDetector(cfg: DetectorConfig): Detector {
       let r = relays.get(k);
       if (!r) {
         r = { device, name, ips: new Set(), port: f.server.port, app: f.app, kind: 'poll', longest: 0, connections: 0, starts: [], stillOpen: false, frames: [], file: e.file, bytes: 0 };
+        prune(relays, 50_000, (x) => x.kind !== 'poll' || x.connections >= 3);
         relays.set(k, r);
       }
       const lived = f.lastTs - f.firstTs;

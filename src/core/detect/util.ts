@@ -112,3 +112,19 @@ export function duration(s: number): string {
   if (s < 5400) return `${Math.round(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
 }
+
+/**
+ * Bounded state for long live captures (monitor): when a map reaches `max`
+ * entries, drop those `keep` says cannot lead to a finding (the small ones),
+ * or the oldest half if that frees nothing.
+ */
+export function prune<K, V>(m: Map<K, V>, max: number, keep: (v: V) => boolean): void {
+  if (m.size < max) return;
+  for (const [k, v] of m) if (!keep(v)) m.delete(k);
+  if (m.size < max * 0.9) return;
+  let n = m.size >> 1;
+  for (const k of m.keys()) {
+    if (n-- <= 0) break;
+    m.delete(k);
+  }
+}

@@ -278,6 +278,14 @@ describe('dns-tunnel', () => {
     const ptr = Array.from({ length: 100 }, (_, i) => dnsQuery(i, inf, res, `${i}.77.168.192.in-addr.arpa`, 12, 'PTR'));
     expect(run(dnsTunnelDetector(cfg), [...cdn, ...many, ...ptr])).toEqual([]);
   });
+  it('keeps its state bounded on a long capture and still sees a late tunnel', () => {
+    const d = dnsTunnelDetector(cfg);
+    const c = ctx();
+    for (let i = 0; i < 30_000; i++) d.onEvent(dnsQuery(i, inf, res, `www.site${i}.com`), c);
+    for (let i = 0; i < 30; i++) d.onEvent(dnsQuery(40_000 + i, inf, res, `${b32(i)}.${b32(i + 100).slice(0, 25)}.x.evil-c2.net`, 16, 'TXT'), c);
+    const f = d.finish(c);
+    expect(f.map((x) => x.evidence.registeredDomain)).toEqual(['evil-c2.net']);
+  });
   it('survives hostile names', () => {
     const evs = ['', '.', '..', 'a'.repeat(300), '\u0000\u0001.com', '=auth.', 'x.=auth.y', '*.*.*', '-.-.-'].map((n, i) => dnsQuery(i, inf, res, n, 10, 'NULL'));
     expect(() => run(dnsTunnelDetector(cfg), evs)).not.toThrow();
