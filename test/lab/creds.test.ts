@@ -2,7 +2,7 @@
 // BusyBox telnetd + PAM login and its HTTP admin page (Mirai defaults), the
 // DVR's OpenSSH (admin/admin), the NAS's strong passwords on every service,
 // and the access point's lock-out. Traffic stays inside the lab's LAN.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -11,7 +11,21 @@ import { LAB_SECRETS } from '../../src/lab/topology.js';
 const ready = inject('labReady');
 const bin = new URL('../../bin/iotguard.js', import.meta.url).pathname;
 const lab = process.env.IOTGUARD_LAB ?? 'ig';
-const inPi = (argv: string[], timeout = 600_000) => spawnSync('ip', ['netns', 'exec', `${lab}-pi`, ...argv], { encoding: 'utf8', timeout });
+// Async on purpose: a blocking spawnSync for the NAS's 3-4 minutes starves vitest's worker RPC.
+function inPi(argv: string[], timeout = 600_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn('ip', ['netns', 'exec', `${lab}-pi`, ...argv]);
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => c.kill('SIGTERM'), timeout);
+    c.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 interface Result {
   ip: string;
@@ -26,8 +40,8 @@ interface Result {
   detail: string;
 }
 
-function creds(...args: string[]): { status: number | null; results: Result[]; findings: Array<{ id: string; severity: string; advice: string; device: { ip: string; mac?: string } }>; stderr: string } {
-  const r = inPi([process.execPath, bin, 'creds', '--authorized', '--json', ...args]);
+async function creds(...args: string[]): Promise<{ status: number | null; results: Result[]; findings: Array<{ id: string; severity: string; advice: string; device: { ip: string; mac?: string } }>; stderr: string }> {
+  const r = await inPi([process.execPath, bin, 'creds', '--authorized', '--json', ...args]);
   let doc = { results: [], findings: [] };
   try {
     doc = JSON.parse(r.stdout);
@@ -38,8 +52,8 @@ function creds(...args: string[]): { status: number | null; results: Result[]; f
 }
 
 describe.skipIf(!ready)('creds in the lab', () => {
-  it('cam: Mirai default root/xc3511 on real telnetd + PAM login, admin/12345 on the HTTP admin page', () => {
-    const r = creds('--targets', '192.168.77.20');
+  it('cam: Mirai default root/xc3511 on real telnetd + PAM login, admin/12345 on the HTTP admin page', async () => {
+    const r = await creds('--targets', '192.168.77.20');
     expect(r.status).toBe(0);
     const telnet = r.results.find((x) => x.service === 'telnet' && x.port === 23);
     const http = r.results.find((x) => x.service === 'http' && x.port === 80);
@@ -51,21 +65,21 @@ describe.skipIf(!ready)('creds in the lab', () => {
     expect(f[0].device.mac).toBe('18:80:25:00:77:20');
   });
 
-  it('dvr: OpenSSH accepts admin/admin', () => {
-    const r = creds('--targets', '192.168.77.21');
+  it('dvr: OpenSSH accepts admin/admin', async () => {
+    const r = await creds('--targets', '192.168.77.21');
     expect(r.results).toHaveLength(1);
     expect(r.results[0]).toMatchObject({ service: 'ssh', port: 22, status: 'default-credentials', ...LAB_SECRETS.dvrSsh });
   });
 
-  it('nas: strong passwords give not-found on telnet, SSH and HTTP after the whole list', () => {
-    const r = creds('--targets', '192.168.77.30', '--services', 'telnet,ssh,http:80');
+  it('nas: strong passwords give not-found on telnet, SSH and HTTP after the whole list', async () => {
+    const r = await creds('--targets', '192.168.77.30', '--services', 'telnet,ssh,http:80');
     expect(r.results.map((x) => `${x.service}:${x.status}`).sort()).toEqual(['http:not-found', 'ssh:not-found', 'telnet:not-found']);
     for (const x of r.results) expect(x.attempts).toBe(x.listSize);
     expect(r.findings).toEqual([]);
   }, 600_000);
 
-  it('refuses a target that is not on the pi\'s LAN (the internet broker)', () => {
-    const r = inPi([process.execPath, bin, 'creds', '--targets', '5.45.1.40', '--services', 'mqtt', '--authorized', '--json']);
+  it('refuses a target that is not on the pi\'s LAN (the internet broker)', async () => {
+    const r = await inPi([process.execPath, bin, 'creds', '--targets', '5.45.1.40', '--services', 'mqtt', '--authorized', '--json']);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/IOTGUARD_ERR_CREDS_OUT_OF_SCOPE/);
@@ -76,7 +90,7 @@ describe.skipIf(!ready)('creds in the lab', () => {
   // client can tell from a wrong password; with the stock message ("The account
   // is locked due to 3 failed logins") iotguard must stop at once. This test
   // shows the stock message for its duration and restores the lab after.
-  it('ap: pam_faillock lock-out after 3 failures is reported rate-limited within a handful of tries', () => {
+  it('ap: pam_faillock lock-out after 3 failures is reported rate-limited within a handful of tries', async () => {
     const pam = `/etc/netns/${lab}-ap/pam.d/common-auth`;
     const tally = `/run/iotguard-lab/${lab}/ap-faillock`;
     if (!existsSync(pam)) return void console.warn(`skipping: ${pam} not found (lab layout changed)`);
@@ -88,7 +102,8 @@ describe.skipIf(!ready)('creds in the lab', () => {
       writeFileSync(pam, original.replace(/ preauth silent /, ' preauth '));
       clearTally();
       const t0 = Date.now();
-      const r = creds('--targets', '192.168.77.80', '--services', 'telnet');
+      const r = await creds('--targets', '192.168.77.80', '--services', 'telnet');
+      console.info(`ap: ${JSON.stringify(r.results[0])}`);
       expect(r.results).toHaveLength(1);
       expect(r.results[0].status).toBe('rate-limited');
       expect(r.results[0].detail).toMatch(/locked/i);
