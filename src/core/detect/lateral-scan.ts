@@ -100,8 +100,12 @@ export function lateralScanDetector(cfg: DetectorConfig): Detector {
     g.targets.set(target, { ts, frame, target, failed });
   };
 
+  /** The gateway's MAC(s): what internet hosts appear behind. Routers ARP for many LAN hosts (client lists, forwarding). */
+  const gatewayMacs = new Set<string>();
+
   const onFlow = (e: EngineEvent & { kind: 'flow-close' }, ctx: Parameters<Detector['finish']>[0]) => {
     const f: FlowInfo = e.flow;
+    if (!f.server.local && f.server.mac !== undefined && gatewayMacs.size < 8) gatewayMacs.add(f.server.mac);
     if (!f.client.local || f.client.ip === f.server.ip) return;
     const lan = f.server.local;
     // an answered connection to a name the device looked up is ordinary client traffic
@@ -142,7 +146,10 @@ export function lateralScanDetector(cfg: DetectorConfig): Detector {
       const best = new Map<string, { g: Group; count: number; failedShare: number; window: Attempt[]; severity: Severity; ports: Set<string> }>();
       const candidates: Group[] = [];
       for (const d of devices.values()) {
+        const gateway = d.device.mac !== undefined && gatewayMacs.has(d.device.mac);
         for (const g of d.groups.values()) {
+          // a router resolving many LAN addresses is doing its job, not sweeping
+          if (gateway && g.kind === 'arp') continue;
           if (g.targets.size >= minOf(g.kind)) candidates.push({ device: d.device.mac || d.device.ip ? { ...d.device } : d.device, kind: g.kind, what: g.what, scope: g.scope, attempts: [...g.targets.values()], file: d.file });
         }
       }

@@ -343,6 +343,11 @@ describe('lateral-scan', () => {
     expect(run(lateralScanDetector(cfg), vert)[0].evidence).toMatchObject({ kind: 'vertical', target: '192.168.77.30' });
     const arp: EngineEvent[] = Array.from({ length: 25 }, (_, i) => ({ kind: 'arp', ...base(i / 10), op: 1, senderMac: inf.mac!, senderIp: inf.ip, targetMac: '00:00:00:00:00:00', targetIp: `192.168.77.${100 + i}`, gratuitous: false }));
     expect(run(lateralScanDetector(cfg), arp)[0].evidence).toMatchObject({ kind: 'arp', distinct: 25 });
+    // the same ARP burst from the gateway (the MAC internet hosts appear behind) is the router doing its job
+    const gw = ep('192.168.77.1', undefined, '14:75:90:00:77:01');
+    const viaGw: EngineEvent = { kind: 'flow-close', ...base(0, dev(inf.ip, inf.mac)), flow: flow(inf, { ...ep('52.1.1.1', 443), mac: gw.mac }, { serverName: 'x.example' }), reason: 'fin' };
+    const gwArp: EngineEvent[] = arp.map((a) => ({ ...(a as Extract<EngineEvent, { kind: 'arp' }>), senderMac: gw.mac!, senderIp: gw.ip }));
+    expect(run(lateralScanDetector(cfg), [viaGw, ...gwArp])).toEqual([]);
     // 40 successful HTTPS connections to named cloud hosts: a phone, not a scanner
     const busy = Array.from({ length: 40 }, (_, i) => close(i, `52.1.2.${i}`, 443, { tcpState: 'closed', packetsToClient: 10, serverName: `s${i}.cloud.example` }));
     expect(run(lateralScanDetector(cfg), busy)).toEqual([]);
