@@ -26,14 +26,21 @@ interface Group {
 
 const FORM_PASSWORD = /(?:^|[&?])(?:password|passwd|pass|pwd|passphrase|pin|secret|user_?pass(?:word)?|login_?pass(?:word)?)=([^&\s]+)/i;
 
+const JSON_PASSWORD = /"(?:password|passwd|pass|pwd|passphrase|secret)"\s*:\s*"[^"]+"/i;
+
 /** True when a urlencoded body or query string carries a non-empty password field (its value is not returned). */
 export function hasPasswordField(s: string): boolean {
   return FORM_PASSWORD.test(s);
 }
 
+/** Same for a JSON login body (what many device apps post). */
+export function hasJsonPassword(s: string): boolean {
+  return JSON_PASSWORD.test(s);
+}
+
 const LABEL: Record<Protocol, string> = {
   'http-basic': 'HTTP Basic authentication',
-  'http-form': 'a plain-HTTP login form',
+  'http-form': 'a plain-HTTP login form or API call',
   telnet: 'telnet',
   ftp: 'FTP',
   pop3: 'POP3',
@@ -85,8 +92,10 @@ export function plaintextCredentialsDetector(cfg: DetectorConfig): Detector {
           if (!cfg.plaintextCredentials.formFields) return;
           const q = e.path.indexOf('?');
           let found = q >= 0 && hasPasswordField(e.path.slice(q));
-          if (!found && e.bodyPrefix.length > 0 && /x-www-form-urlencoded/i.test(e.contentType ?? '')) {
-            found = hasPasswordField(`&${Buffer.from(e.bodyPrefix.buffer, e.bodyPrefix.byteOffset, e.bodyPrefix.byteLength).toString('latin1')}`);
+          if (!found && e.bodyPrefix.length > 0 && e.contentType !== undefined) {
+            const body = (): string => Buffer.from(e.bodyPrefix.buffer, e.bodyPrefix.byteOffset, e.bodyPrefix.byteLength).toString('latin1');
+            if (/x-www-form-urlencoded/i.test(e.contentType)) found = hasPasswordField(`&${body()}`);
+            else if (/json/i.test(e.contentType)) found = hasJsonPassword(body());
           }
           if (found) note(e, 'http-form', undefined);
           return;

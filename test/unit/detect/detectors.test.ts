@@ -6,7 +6,7 @@ import type { EngineEvent, Finding } from '../../../src/core/engine/events.js';
 import { FINDING_IDS } from '../../../src/core/model/finding.js';
 import { defaultDetectors, DETECTOR_NAMES, resolveDetectorConfig } from '../../../src/core/detect/index.js';
 import { plaintextFirmwareDetector, firmwareMagic, classifyFirmwarePath } from '../../../src/core/detect/plaintext-firmware.js';
-import { plaintextCredentialsDetector, hasPasswordField } from '../../../src/core/detect/plaintext-credentials.js';
+import { plaintextCredentialsDetector, hasJsonPassword, hasPasswordField } from '../../../src/core/detect/plaintext-credentials.js';
 import { insecureServiceDetector } from '../../../src/core/detect/insecure-service.js';
 import { tlsWeakDetector, nameMatches, weakCipher } from '../../../src/core/detect/tls-weak.js';
 import { dnsTunnelDetector, commonZone, toolSignature } from '../../../src/core/detect/dns-tunnel.js';
@@ -145,6 +145,11 @@ describe('plaintext-credentials', () => {
     const f = run(plaintextCredentialsDetector(cfg), [httpReq(1, PLUG, ep('192.168.77.20', 80), { method: 'POST', contentType: 'application/x-www-form-urlencoded', bodyPrefix: body })]);
     expect(f).toHaveLength(1);
     expect(JSON.stringify(f)).not.toContain('sekrit99');
+    const json = new TextEncoder().encode('{"username":"admin","password":"s3cr3t-json"}');
+    const j = run(plaintextCredentialsDetector(cfg), [httpReq(1, PLUG, ep('192.168.77.20', 80), { method: 'POST', contentType: 'application/json', bodyPrefix: json })]);
+    expect(j).toHaveLength(1);
+    expect(JSON.stringify(j)).not.toContain('s3cr3t-json');
+    expect(hasJsonPassword('{"password":""}')).toBe(false);
   });
   it('ignores Digest, Bearer, MQTT without a password and telnet prompts', () => {
     const f = run(plaintextCredentialsDetector(cfg), [
