@@ -6,7 +6,7 @@ import { newCommand, parse } from '../command.js';
 import { color, createProgress, printJson, severityColor, table, warn } from '../ui.js';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
 import { analyzeFiles } from '../../adapters/capture/analyze-files.js';
-import { defaultDetectors } from '../../core/detect/index.js';
+import { standardDetectors } from '../../adapters/capture/detectors.js';
 import type { AnalyzeResult } from '../../core/engine/events.js';
 
 function human(n: number): string {
@@ -81,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   let ticked = 0;
   const t0 = performance.now();
   const { result, failures } = await analyzeFiles(files, {
-    detectors: o.detectors ? defaultDetectors() : [],
+    detectors: o.detectors ? standardDetectors() : [],
     onWarning: (m) => warn(m),
     onProgress: (done, total) => {
       progress.setTotal(total);
