@@ -106,7 +106,7 @@ describe.skipIf(!ready)('creds in the lab', () => {
       console.info(`ap: ${JSON.stringify(r.results[0])}`);
       expect(r.results).toHaveLength(1);
       expect(r.results[0].status).toBe('rate-limited');
-      expect(r.results[0].detail).toMatch(/locked/i);
+      expect(r.results[0].detail).toMatch(/account is locked/i);
       expect(r.results[0].attempts).toBeLessThanOrEqual(8);
       expect(Date.now() - t0).toBeLessThan(90_000);
     } finally {

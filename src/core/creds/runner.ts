@@ -146,7 +146,7 @@ async function runJob(job: CredJob, gate: DeviceGate, c: RunnerComponents, init:
       case 'lockout':
         attempts++;
         gate.pacer.delay(init.backoffMs);
-        finish({ status: 'rate-limited', detail: `the device locked logins: "${out.detail}"; stopped after ${attempts} attempts` });
+        finish({ status: 'rate-limited', detail: `the device locked logins ("${out.detail}"); stopped at once` });
         return 'stop';
       case 'no-auth':
         answered = true;

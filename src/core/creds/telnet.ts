@@ -242,6 +242,16 @@ export function hasPostLoginMarker(text: string): boolean {
   return POST_LOGIN.test(text.replace(/\r/g, '').slice(-600));
 }
 
+/** The line that says the device locked us out (for the result's detail), else the last line. */
+export function lockoutLine(text: string): string {
+  const lines = text
+    .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
+    .split(/\r?\n|\r/)
+    .map((l) => l.replace(/[^\x20-\x7e]/g, '').trim());
+  const hit = lines.find((l) => LOCKOUT.test(l));
+  return hit ? hit.slice(0, 120) : lastLine(text);
+}
+
 /** The last non-empty line of device text, trimmed and printable, for evidence. */
 export function lastLine(text: string): string {
   const lines = text

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TelnetClientCodec, classifyTelnetText, encodeLine, lastLine } from '../../../src/core/creds/telnet.js';
+import { TelnetClientCodec, classifyTelnetText, encodeLine, lastLine, lockoutLine } from '../../../src/core/creds/telnet.js';
 
 const b = (...x: number[]) => Buffer.from(x);
 const IAC = 255, DO = 253, DONT = 254, WILL = 251, WONT = 252, SB = 250, SE = 240;
@@ -92,6 +92,11 @@ describe('login screen classifier', () => {
       classifyTelnetText(s, a);
       lastLine(s);
     }));
+  });
+  it('quotes the lock-out line itself, not the prompt after it (pam_faillock)', () => {
+    const t = 'The account is locked due to 3 failed logins.\r\n(2 minutes left to unlock)\r\nPassword: ';
+    expect(classifyTelnetText(t, true)).toBe('lockout');
+    expect(lockoutLine(t)).toBe('The account is locked due to 3 failed logins.');
   });
   it('gives a printable last line for evidence', () => {
     expect(lastLine('a\r\n\u001b[1mroot@x:~#\u001b[0m \r\n')).toBe('root@x:~#');

@@ -5,7 +5,7 @@
 // shell prompt or a post-login marker appears; it is closed at once, no command
 // is ever sent.
 import type { Socket } from 'node:net';
-import { TelnetClientCodec, classifyTelnetText, encodeLine, hasPostLoginMarker, lastLine, type TelnetScreen } from '../../../core/creds/telnet.js';
+import { TelnetClientCodec, classifyTelnetText, encodeLine, hasPostLoginMarker, lastLine, lockoutLine, type TelnetScreen } from '../../../core/creds/telnet.js';
 import type { AttemptOutcome, CredSession, CredTester, Credential, Target } from '../../../core/creds/types.js';
 import { Inbox, connectTcp } from './tcp.js';
 
@@ -78,7 +78,7 @@ class TelnetSession implements CredSession {
       else if (w.value === 'password-prompt') this.state = 'password-only';
       else if (w.value === 'lockout') {
         this.state = 'dead';
-        return { kind: 'lockout', detail: lastLine(this.text()) };
+        return { kind: 'lockout', detail: lockoutLine(this.text()) };
       } else if (w.value === 'shell') {
         this.state = 'dead';
         return { kind: 'success', username: '', password: '', evidence: `shell without any login: ${lastLine(this.text())}` };
@@ -109,7 +109,7 @@ class TelnetSession implements CredSession {
       switch (w.value) {
         case 'lockout':
           this.state = 'dead';
-          return { kind: 'lockout', detail: lastLine(this.text()) };
+          return { kind: 'lockout', detail: lockoutLine(this.text()) };
         case 'shell':
           this.state = 'dead';
           return { kind: 'success', username: cred.username, password: '', evidence: `shell with no password asked: ${lastLine(this.text())}` };
@@ -131,7 +131,7 @@ class TelnetSession implements CredSession {
         return { kind: 'success', username: passwordOnly ? '' : cred.username, password: cred.password, evidence: `shell prompt: ${lastLine(this.text())}` };
       case 'lockout':
         this.state = 'dead';
-        return { kind: 'lockout', detail: lastLine(this.text()) };
+        return { kind: 'lockout', detail: lockoutLine(this.text()) };
       case 'login-prompt':
         this.state = 'login';
         return { kind: 'failure', canContinue: true };
@@ -152,7 +152,7 @@ class TelnetSession implements CredSession {
     if (w.kind === 'match') {
       if (w.value === 'lockout') {
         this.state = 'dead';
-        return { kind: 'lockout', detail: lastLine(this.text()) };
+        return { kind: 'lockout', detail: lockoutLine(this.text()) };
       }
       this.state = w.value === 'login-prompt' ? 'login' : this.state === 'password-only' ? 'password-only' : 'dead';
       return { kind: 'failure', canContinue: this.state !== 'dead' };
