@@ -422,8 +422,10 @@ function startDevices(state: LabState, log: Logger): void {
     writeFileSync(
       join(dir, 'pam.d', 'common-auth'),
       [
-        `auth required pam_faillock.so preauth silent deny=3 unlock_time=120 even_deny_root root_unlock_time=120 dir=${tally}`,
-        'auth [success=1 default=ignore] pam_unix.so nullok',
+        // not `silent`: a locked account says so ("The account is locked due to 3 failed logins."), as devices that lock out do
+        `auth required pam_faillock.so preauth deny=3 unlock_time=120 even_deny_root root_unlock_time=120 dir=${tally}`,
+        // success jumps over the authfail and deny lines to pam_permit
+        'auth [success=2 default=ignore] pam_unix.so nullok',
         `auth [default=die] pam_faillock.so authfail deny=3 unlock_time=120 even_deny_root root_unlock_time=120 dir=${tally}`,
         'auth requisite pam_deny.so',
         'auth required pam_permit.so',
