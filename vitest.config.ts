@@ -8,6 +8,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // CI=true makes picocolors colour even into pipes; tests read plain text
+          env: { NO_COLOR: '1', FORCE_COLOR: '0' },
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 30_000,
         },
@@ -15,6 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'lab',
+          env: { NO_COLOR: '1', FORCE_COLOR: '0' },
           include: ['test/lab/**/*.test.ts'],
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
