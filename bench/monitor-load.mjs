@@ -108,7 +108,13 @@ async function runAt(rate, secs) {
   }, 2000);
   const t0 = Date.now();
   const loops = Math.max(1, Math.ceil((rate * secs) / Math.max(1, capPackets)));
-  const rep = spawnSync('ip', ['netns', 'exec', A, 'tcpreplay', '-i', 'igx-bva', '--pps', String(rate), '--loop', String(loops), '--duration', String(secs), '-q', capture], { encoding: 'utf8' });
+  // async, so the RSS sampler keeps running while tcpreplay plays
+  const rep = await new Promise((resolve) => {
+    const c = spawn('ip', ['netns', 'exec', A, 'tcpreplay', '-i', 'igx-bva', '--pps', String(rate), '--loop', String(loops), '--duration', String(secs), '-q', capture], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    c.stdout.on('data', (b) => (stdout += b));
+    c.on('close', () => resolve({ stdout }));
+  });
   const sent = Number(/Actual:\s+(\d+) packets/.exec(rep.stdout)?.[1] ?? NaN);
   const actualPps = Number(/Rated:.*?([\d.]+) pps/.exec(rep.stdout)?.[1] ?? NaN);
   await new Promise((r) => setTimeout(r, 3000)); // let the pipe drain

@@ -17,6 +17,8 @@ export interface SupervisorOptions {
   /** A run longer than this resets the backoff. */
   healthyMs?: number;
   statsEveryMs?: number;
+  /** Kernel capture buffer in KiB (tcpdump -B): absorbs the pauses while an epoch is written. */
+  bufferKiB?: number;
   log?: (msg: string) => void;
   onDown?: (info: { code: number | null; signal: string | null; stderr: string; restartInMs: number; runMs: number }) => void;
   onUp?: (pid: number) => void;
@@ -70,7 +72,7 @@ export class CaptureSupervisor {
   }
 
   private args(): string[] {
-    return this.o.command ?? ['tcpdump', '-U', '-n', '-s', '262144', '-w', '-', '-i', this.o.iface, ...(this.o.filter ?? [])];
+    return this.o.command ?? ['tcpdump', '-U', '-n', '-s', '262144', '-B', String(this.o.bufferKiB ?? 32768), '-w', '-', '-i', this.o.iface, ...(this.o.filter ?? [])];
   }
 
   private async run(): Promise<void> {

@@ -25,6 +25,7 @@ interface Opts {
   db?: string;
   retentionDays: string;
   maxDbMb: string;
+  captureBufferMb: string;
   ports: string;
   policy?: string[];
   capture: boolean;
@@ -109,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--db <path>', 'the store (default: $IOTGUARD_HOME/iotguard.db or ~/.local/share/iotguard/iotguard.db)')
     .option('--retention-days <n>', 'keep traffic, destinations and acknowledged alerts this many days', '30')
     .option('--max-db-mb <n>', 'upper bound of the store size in MiB (oldest data is pruned when reached)', '512')
+    .option('--capture-buffer-mb <n>', 'kernel capture buffer (tcpdump -B) in MiB', '32')
     .option('--ports <spec>', 'TCP ports discovery probes (top100 or a list such as 22,23,80,8000-8010)', 'top100')
     .option('--policy <file>', 'MUD profile(s) to check the traffic against (repeatable)', collect)
     .option('--learn-minutes <n>', 'destinations of a newly seen device are learnt silently this long', '60')
@@ -150,6 +152,7 @@ export async function run(argv: string[]): Promise<number> {
   const epochS = num('--epoch', o.epoch, 1, 3600);
   const retentionDays = num('--retention-days', o.retentionDays, 1, 3650);
   const maxDbMb = num('--max-db-mb', o.maxDbMb, 1, 1 << 20);
+  const bufferMb = num('--capture-buffer-mb', o.captureBufferMb, 1, 4096);
   const learnMin = num('--learn-minutes', o.learnMinutes, 0, 100000);
   const duration = o.duration !== undefined ? num('--duration', o.duration, 1, 10 ** 7) : undefined;
   for (const [name, u] of [
@@ -269,7 +272,7 @@ export async function run(argv: string[]): Promise<number> {
   const monitor = new Monitor(
     { store: ms, discover, upnp, detectors: () => defaultDetectors(), channels, log },
     {
-      capture: o.capture && o.iface ? { iface: o.iface } : undefined,
+      capture: o.capture && o.iface ? { iface: o.iface, bufferKiB: Math.round(bufferMb * 1024) } : undefined,
       discoverIntervalMs: discoverS * 1000,
       upnpIntervalMs: upnpS * 1000,
       epochMs: epochS * 1000,
