@@ -102,13 +102,12 @@ describe.skipIf(!ready)('lab (real daemons in namespaces)', () => {
   });
 
   it('the access point locks out after repeated failures', async () => {
-    const results: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      results.push(JSON.parse((await inNsAsync('pi', [process.execPath, telnetTool, '192.168.77.80', '23', 'root', `wrong${i}`])).stdout).result);
-    }
-    // never a shell; past the burst the device resets new connections (fail2ban-style)
+    // eight connections at once: past the meter's burst of six the device resets them
+    const results = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => JSON.parse((await inNsAsync('pi', [process.execPath, telnetTool, '192.168.77.80', '23', 'root', `wrong${i}`])).stdout).result as string),
+    );
     expect(results).not.toContain('shell');
-    expect(results.slice(-2)).toEqual(['closed', 'closed']);
+    expect(results.filter((r) => r === 'closed').length).toBeGreaterThanOrEqual(2);
     // and while locked out even the right password does not get in (pam_faillock)
     const right = JSON.parse((await inNsAsync('pi', [process.execPath, telnetTool, '192.168.77.80', '23', 'root', LAB_SECRETS.strong])).stdout);
     expect(right.result).not.toBe('shell');
