@@ -153,14 +153,22 @@ export function assembleAudit(input: AssembleInput): AuditResult {
     const dev = devices.get(c.ip);
     if (dev) dev.credentials.push({ service: c.service, port: c.port, status: c.status, ...(c.username !== undefined ? { username: c.username, password: c.password } : {}) });
   }
-  const all = dedupeFindings([
+  const merged = [
     ...(input.upnp?.findings ?? []),
     ...(input.creds?.findings ?? []),
     ...(input.analyze?.findings ?? []),
     ...(input.extraFindings ?? []),
-  ]);
+  ];
   const networkFindings: Finding[] = [];
   const macIndex = byMac();
+  // a finding names its device by what its step knew (an IP, sometimes no MAC yet):
+  // complete it from the inventory so the same device always reads the same
+  const all = dedupeFindings(
+    merged.map((f) => {
+      const dev = f.device.ip ? devices.get(f.device.ip) : undefined;
+      return dev?.mac && !f.device.mac ? { ...f, device: { ...f.device, mac: dev.mac } } : f;
+    }),
+  );
   for (const f of all) {
     if (f.device.ip && selfIps.has(f.device.ip)) continue;
     const dev = NETWORK_IDS.has(f.id) ? undefined : (f.device.ip ? devices.get(f.device.ip) : undefined) ?? (f.device.mac ? macIndex.get(f.device.mac.toLowerCase()) : undefined);
