@@ -5,13 +5,19 @@ import { ipv4At, ipv6At, u16, u32, type Decoded, fail } from './bytes.js';
 export interface PortMap {
   protocol: 'nat-pmp' | 'pcp';
   response: boolean;
+  /** NAT-PMP: 0 external address, 1 map UDP, 2 map TCP. PCP: 0 ANNOUNCE, 1 MAP, 2 PEER. */
   opcode: number;
+  /** Mapped transport ('tcp'/'udp') when the opcode maps a port. */
   mapProto?: 'tcp' | 'udp' | 'any';
   internalPort?: number;
+  /** Suggested (request) or assigned (response) external port. */
   externalPort?: number;
   lifetime?: number;
+  /** Response result code. */
   resultCode?: number;
+  /** PCP: the internal address the mapping is for (may differ from the sender: a third-party request). */
   internalIp?: string;
+  /** Response to opcode 0: the gateway's external address. */
   externalIp?: string;
 }
 

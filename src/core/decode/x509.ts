@@ -5,15 +5,22 @@ import { X509Certificate, createHash } from 'node:crypto';
 export interface CertSummary {
   subject: string;
   issuer: string;
+  /** Common name from the subject. */
   commonName?: string;
   subjectAltNames: string[];
+  /** ISO 8601. */
   validFrom: string;
   validTo: string;
   serialNumber: string;
+  /** SHA-256 of the DER, hex lower-case, no separators. */
   fingerprintSha256: string;
+  /** SHA-1 of the DER (what blocklists such as abuse.ch SSLBL use). */
   fingerprintSha1: string;
+  /** Issuer equals subject and the signature verifies with its own key. */
   selfSigned: boolean;
+  /** Public key type and size when known, e.g. 'rsa 2048', 'ec prime256v1'. */
   publicKey?: string;
+  /** Signature algorithm, e.g. 'sha256WithRSAEncryption' or its OID. */
   signatureAlgorithm?: string;
 }
 

@@ -16,6 +16,8 @@
 // Events are built only when at least one detector `wants` their kind, so a
 // detector that lists its kinds makes the engine faster.
 import type { DeviceRef, Finding } from '../model/finding.js';
+import type { PortMap } from '../decode/natpmp.js';
+import type { CertSummary } from '../decode/x509.js';
 
 export type { DeviceRef, Finding } from '../model/finding.js';
 
@@ -369,27 +371,8 @@ export interface TlsServerHelloEvent extends EventBase {
   ja3sHash: string;
 }
 
-export interface TlsCertificateInfo {
-  subject: string;
-  issuer: string;
-  /** Common name from the subject. */
-  commonName?: string;
-  subjectAltNames: string[];
-  /** ISO 8601. */
-  validFrom: string;
-  validTo: string;
-  serialNumber: string;
-  /** SHA-256 of the DER, hex lower-case, no separators. */
-  fingerprintSha256: string;
-  /** SHA-1 of the DER (what blocklists such as abuse.ch SSLBL use). */
-  fingerprintSha1: string;
-  /** Issuer equals subject and the signature verifies with its own key. */
-  selfSigned: boolean;
-  /** Public key type and size when known, e.g. 'rsa 2048', 'ec prime256v1'. */
-  publicKey?: string;
-  /** Signature algorithm, e.g. 'sha256WithRSAEncryption' or its OID. */
-  signatureAlgorithm?: string;
-}
+/** One certificate of a chain, as the X.509 decoder summarises it (src/core/decode/x509.ts). */
+export type TlsCertificateInfo = CertSummary;
 
 /** Server certificate chain (TLS ≤ 1.2 only: TLS 1.3 encrypts it). Leaf first. */
 export interface TlsCertificateEvent extends EventBase {
@@ -445,27 +428,11 @@ export interface SsdpEvent extends EventBase {
   headers: Record<string, string>;
 }
 
-/** NAT-PMP (RFC 6886) or PCP (RFC 6887) on UDP 5351. */
-export interface PortMapRequestEvent extends EventBase {
+/** A NAT-PMP (RFC 6886) or PCP (RFC 6887) message on UDP 5351; the fields are the decoder's (src/core/decode/natpmp.ts). */
+export interface PortMapRequestEvent extends EventBase, PortMap {
   kind: 'natpmp';
   client: Endpoint;
   server: Endpoint;
-  protocol: 'nat-pmp' | 'pcp';
-  response: boolean;
-  /** NAT-PMP: 0 external address, 1 map UDP, 2 map TCP. PCP: 0 ANNOUNCE, 1 MAP, 2 PEER. */
-  opcode: number;
-  /** Mapped transport ('tcp'/'udp') when the opcode maps a port. */
-  mapProto?: 'tcp' | 'udp' | 'any';
-  internalPort?: number;
-  /** Suggested (request) or assigned (response) external port. */
-  externalPort?: number;
-  lifetime?: number;
-  /** Response result code. */
-  resultCode?: number;
-  /** PCP: the internal address the mapping is for (may differ from the sender: a third-party request). */
-  internalIp?: string;
-  /** Response to opcode 0: the gateway's external address. */
-  externalIp?: string;
 }
 
 /** A UPnP IGD SOAP control call seen in an HTTP POST (AddPortMapping, DeletePortMapping, GetExternalIPAddress...). */
