@@ -3,6 +3,8 @@
 // exponential backoff (reset after a healthy run) and the owner is told, so
 // it can raise an alert. Kernel drop counts come from tcpdump's statistics,
 // asked for with SIGUSR1 every few seconds and printed at exit.
+// The bytes go either to a packet sink parsed in this thread, or to a stream
+// consumer such as the decoding worker (decoder-thread.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { PacketRecordSink } from '../../core/decode/capture-format.js';
 import { readCaptureStream } from '../capture/file-source.js';
@@ -47,6 +49,37 @@ export function parseDropLines(text: string): { dropped?: number; received?: num
   return { dropped: kernel === undefined && iface === undefined ? undefined : (kernel ?? 0) + (iface ?? 0), received: last(/(\d+) packets? received by filter/) };
 }
 
+/** How a consumer finished one capture run. */
+export interface ConsumeResult {
+  /** The stream could not be parsed (the run is ended and restarted like a dying tcpdump). */
+  error?: string;
+  /** The consumer lost its state (a crashed decoding worker): end this run at once and start a fresh stream, no backoff. */
+  recycle?: string;
+}
+
+/** Takes each capture run's byte stream (a fresh pcap stream per run) and counts the packets it parses. */
+export interface StreamConsumer {
+  consume(stream: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, label: string, count: (packets: number) => void): Promise<ConsumeResult>;
+  /** Resolves true when the consumer can take a stream, false when it is shutting down. */
+  whenReady?(): Promise<boolean>;
+}
+
+/** The in-thread consumer: parse here, into a packet sink. */
+export function sinkConsumer(sink: PacketRecordSink): StreamConsumer {
+  return {
+    async consume(stream, label, count) {
+      const counting: PacketRecordSink = {
+        onPacket: (lt, ts, b, off, cap, wire) => {
+          count(1);
+          sink.onPacket(lt, ts, b, off, cap, wire);
+        },
+      };
+      const r = await readCaptureStream(stream, counting, label);
+      return { error: r.error?.message };
+    },
+  };
+}
+
 const IFACE_RE = /^[A-Za-z0-9_.:@-]{1,32}$/;
 
 export class CaptureSupervisor {
@@ -58,13 +91,15 @@ export class CaptureSupervisor {
   private droppedRun = 0;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private readonly consumer: StreamConsumer;
 
   constructor(
     private readonly o: SupervisorOptions,
-    private readonly sink: PacketRecordSink,
+    sink: PacketRecordSink | StreamConsumer,
   ) {
     if (!o.command && !IFACE_RE.test(o.iface)) throw new Error(`not an interface name: ${o.iface.slice(0, 40)}`);
     this.backoff = o.minBackoffMs ?? 1000;
+    this.consumer = 'consume' in sink ? sink : sinkConsumer(sink);
   }
 
   start(): void {
@@ -79,6 +114,9 @@ export class CaptureSupervisor {
     const log = this.o.log ?? (() => {});
     let first = true;
     while (!this.stopped) {
+      // no tcpdump before its consumer can read (a decoding worker starting up)
+      if (this.consumer.whenReady && !(await this.consumer.whenReady())) break;
+      if (this.stopped) break;
       if (!first) this.counters.restarts++;
       first = false;
       const [cmd, ...args] = this.args();
@@ -112,13 +150,20 @@ export class CaptureSupervisor {
         if (child.exitCode === null && !child.killed && !this.o.command) child.kill('SIGUSR1');
       }, this.o.statsEveryMs ?? 5000);
       stats.unref();
-      const counting: PacketRecordSink = {
-        onPacket: (lt, ts, b, off, cap, wire) => {
-          this.counters.packets++;
-          this.sink.onPacket(lt, ts, b, off, cap, wire);
-        },
-      };
-      if (child.stdout) await readCaptureStream(child.stdout, counting, `live:${this.o.iface}`);
+      let result: ConsumeResult = {};
+      if (child.stdout) {
+        result = await this.consumer.consume(child.stdout, `live:${this.o.iface}`, (n) => {
+          this.counters.packets += n;
+        });
+      }
+      if (result.error) log(`capture stream unreadable: ${result.error}`);
+      // the consumer stopped reading early (unparseable stream, dead worker): this run is over
+      if ((result.error || result.recycle) && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+        t.unref();
+        void closed.then(() => clearTimeout(t));
+      }
       const { code, signal } = await closed;
       clearInterval(stats);
       this.droppedBefore += this.droppedRun;
@@ -128,6 +173,10 @@ export class CaptureSupervisor {
       this.counters.pid = undefined;
       this.child = undefined;
       if (this.stopped) break;
+      if (result.recycle) {
+        log(`capture restarted: ${result.recycle}`);
+        continue;
+      }
       const runMs = Date.now() - t0;
       if (runMs >= (this.o.healthyMs ?? 30_000)) this.backoff = this.o.minBackoffMs ?? 1000;
       const wait = this.backoff;

@@ -5,8 +5,6 @@
 // a webhook and MQTT; retention and a bounded store; clean shutdown.
 // Collaborators come in as components so tests run it without a network.
 import { EventEmitter } from 'node:events';
-import type { PacketRecordSink } from '../../core/decode/capture-format.js';
-import { TrafficEngine } from '../../core/engine/engine.js';
 import type { AnalyzeResult, Detector } from '../../core/engine/events.js';
 import { isLocalAddress } from '../../core/flows/local.js';
 import { AlertGate, deviceKey, findingKey, diffDevices, diffMappings, findingAlerts, newDestinations, type Alert, type AlertDraft, type DeviceSighting, type MappingSnap } from '../../core/monitor/alerts.js';
@@ -17,7 +15,9 @@ import { checkTraffic, violationFindings } from '../../core/policy/check.js';
 import type { MudProfile } from '../../core/policy/profile.js';
 import { toDeviceTraffic } from '../policy/engine.js';
 import { CaptureSupervisor, type SupervisorOptions } from './capture.js';
+import { DecoderThread, type DecoderThreadOptions } from './decoder-thread.js';
 import type { Channel } from './delivery.js';
+import { epochSink, type EpochSink } from './epoch.js';
 import { isStoreFull, MonitorStore } from './store.js';
 
 export interface DiscoveredDevice extends DeviceSighting {
@@ -39,6 +39,12 @@ export interface MonitorComponents {
 export interface MonitorInit {
   /** Live capture; omitted = no capture. */
   capture?: SupervisorOptions;
+  /**
+   * Decode the capture in a worker thread (the daemon's default, see decoder-thread.ts); its detectors
+   * come from `worker.detectors` (default: the standard set), not from the `detectors` component.
+   * Omitted: decoding runs in this thread with the `detectors` component (tests).
+   */
+  worker?: Omit<DecoderThreadOptions, 'label' | 'log' | 'onCrash'>;
   discoverIntervalMs?: number;
   upnpIntervalMs?: number;
   /** Engine epoch: how often the live traffic is summarised into the store. */
@@ -61,22 +67,6 @@ export interface MonitorInit {
   alertBurst?: number;
 }
 
-/** The epoch sink: packets go to the current engine; rotate() swaps in a fresh one and returns the old one's summary. */
-class EpochSink implements PacketRecordSink {
-  private engine: TrafficEngine;
-  constructor(private readonly make: () => TrafficEngine) {
-    this.engine = make();
-  }
-  onPacket(lt: number, ts: number, b: Uint8Array, off: number, cap: number, wire: number): void {
-    this.engine.onPacket(lt, ts, b, off, cap, wire);
-  }
-  rotate(): AnalyzeResult {
-    const old = this.engine;
-    this.engine = this.make();
-    return old.finish();
-  }
-}
-
 export interface MonitorStatus {
   startedAt: string;
   capture: { packets: number; dropped: number; restarts: number; up: boolean } | null;
@@ -94,6 +84,7 @@ export class Monitor extends EventEmitter {
   private readonly timers: NodeJS.Timeout[] = [];
   private capture: CaptureSupervisor | undefined;
   private epoch: EpochSink | undefined;
+  private decoder: DecoderThread | undefined;
   private busy = Promise.resolve();
   private stopping = false;
   private firstMappings = true;
@@ -138,11 +129,31 @@ export class Monitor extends EventEmitter {
   start(): void {
     const detectors = this.c.detectors ?? (() => []);
     if (this.init.capture) {
-      this.epoch = new EpochSink(() => {
-        const e = new TrafficEngine({ detectors: detectors(), onWarning: (m) => this.log(m) });
-        e.beginInput(`live:${this.init.capture!.iface}`);
-        return e;
-      });
+      const iface = this.init.capture.iface;
+      if (this.init.worker) {
+        this.decoder = new DecoderThread({
+          ...this.init.worker,
+          label: `live:${iface}`,
+          log: this.log,
+          onCrash: (info) => {
+            void this.serial('decoder-down', async () => {
+              await this.raise([
+                {
+                  kind: 'capture-down',
+                  severity: 'high',
+                  key: `capture-down:decoder:${this.now()}`,
+                  title: `Capture decoding on ${iface} crashed (${info.reason.slice(0, 200)}); this epoch's traffic is lost; restarting in ${Math.round(info.restartInMs / 1000)} s`,
+                  device: null,
+                  details: { component: 'decoder', ...info },
+                },
+              ]);
+            });
+          },
+        });
+        this.decoder.start();
+      } else {
+        this.epoch = epochSink(`live:${iface}`, detectors, (m) => this.log(m));
+      }
       this.capture = new CaptureSupervisor(
         {
           ...this.init.capture,
@@ -162,7 +173,7 @@ export class Monitor extends EventEmitter {
             });
           },
         },
-        this.epoch,
+        this.decoder ?? this.epoch!,
       );
       this.capture.start();
       this.every(this.init.epochMs ?? 30_000, () => this.serial('epoch', () => this.endEpoch()));
@@ -187,6 +198,11 @@ export class Monitor extends EventEmitter {
 
   captureCounters() {
     return this.capture?.counters;
+  }
+
+  /** The decoding worker, when capture is decoded off the main thread. */
+  decoderThread(): DecoderThread | undefined {
+    return this.decoder;
   }
 
   /** Waits until the queued work is done (tests). */
@@ -306,8 +322,11 @@ export class Monitor extends EventEmitter {
 
   /** Summarises the traffic since the last epoch into the store and raises what it shows. */
   async endEpoch(): Promise<void> {
-    if (!this.epoch) return;
-    await this.ingest(this.epoch.rotate());
+    if (this.decoder) {
+      const r = await this.decoder.rotate();
+      if (r) await this.ingest(r);
+    } else if (this.epoch) await this.ingest(this.epoch.rotate());
+    else return;
     if (this.capture) this.status.capture = { ...this.capture.counters };
   }
 
@@ -414,8 +433,9 @@ export class Monitor extends EventEmitter {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await this.capture?.stop();
-    if (this.epoch) await this.serial('final-epoch', () => this.endEpoch());
+    if (this.epoch || this.decoder) await this.serial('final-epoch', () => this.endEpoch());
     await this.busy;
+    await this.decoder?.close();
     for (const ch of this.c.channels ?? []) await ch.close().catch(() => undefined);
   }
 }

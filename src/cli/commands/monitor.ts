@@ -29,6 +29,7 @@ interface Opts {
   ports: string;
   policy?: string[];
   capture: boolean;
+  captureWorker: boolean;
   discover: boolean;
   upnp: boolean;
   dashboard: boolean;
@@ -115,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--policy <file>', 'MUD profile(s) to check the traffic against (repeatable)', collect)
     .option('--learn-minutes <n>', 'destinations of a newly seen device are learnt silently this long', '60')
     .option('--no-capture', 'no live capture (discovery and UPnP only)')
+    .option('--no-capture-worker', 'decode the capture in the main thread instead of a worker thread')
     .option('--no-discover', 'no active discovery (traffic only)')
     .option('--no-upnp', 'no UPnP mapping checks')
     .option('--no-dashboard', 'do not serve the dashboard')
@@ -268,11 +270,13 @@ export async function run(argv: string[]): Promise<number> {
   const lanTarget = resolved?.targets.find((t) => t.onLink) ?? resolved?.targets[0];
   const network = lanTarget && resolved?.iface ? { lan: lanTarget.cidr.text, router: resolved.iface.address } : undefined;
 
-  const { defaultDetectors } = await import('../../core/detect/index.js');
+  // the same detectors as analyze and capture; in the decoding worker by default (it loads them itself)
+  const { standardDetectors } = await import('../../adapters/capture/detectors.js');
   const monitor = new Monitor(
-    { store: ms, discover, upnp, detectors: () => defaultDetectors(), channels, log },
+    { store: ms, discover, upnp, detectors: standardDetectors, channels, log },
     {
       capture: o.capture && o.iface ? { iface: o.iface, bufferKiB: Math.round(bufferMb * 1024) } : undefined,
+      worker: o.captureWorker ? {} : undefined,
       discoverIntervalMs: discoverS * 1000,
       upnpIntervalMs: upnpS * 1000,
       epochMs: epochS * 1000,
