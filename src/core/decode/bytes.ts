@@ -57,13 +57,27 @@ export function hex(b: Uint8Array, o: number, len: number): string {
   return s;
 }
 
+/** Buffer views over large backing stores (the readers' reused chunk buffers), made once each. */
+const bufferViews = new WeakMap<ArrayBufferLike, Buffer>();
+const VIEW_MIN = 64 * 1024;
+
 /** Latin-1 text of b[o..end) (bytes map 1:1 to code points, so never throws). */
 export function latin1(b: Uint8Array, o: number, end: number): string {
   if (end <= o) return '';
+  const ab = b.buffer;
+  if (ab.byteLength >= VIEW_MIN) {
+    // one Buffer over the whole store, reused for every string cut from it: no object per call
+    let v = bufferViews.get(ab);
+    if (v === undefined) {
+      v = Buffer.from(ab);
+      bufferViews.set(ab, v);
+    }
+    return v.toString('latin1', b.byteOffset + o, b.byteOffset + end);
+  }
   // short runs: no Buffer object to make
   if (end - o <= 64) return String.fromCharCode.apply(null, b.subarray(o, end) as unknown as number[]);
   // a Buffer view over the same memory (no copy); latin1 decoding cannot fail
-  return Buffer.from(b.buffer, b.byteOffset + o, end - o).toString('latin1');
+  return Buffer.from(ab, b.byteOffset + o, end - o).toString('latin1');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -121,4 +135,41 @@ export const fail = (reason: string): { ok: false; reason: string } => ({ ok: fa
  */
 export function copyBytes(b: Uint8Array, start = 0, end = b.length): Uint8Array {
   return Uint8Array.prototype.slice.call(b, start, end);
+}
+
+/**
+ * Bytes waiting for the rest of a message (a TLS record, a handshake message):
+ * appended in place with doubling capacity, so a message that arrives in k
+ * segments costs its size once, not k times. `buf[0..length)` is the content;
+ * a consumer reads it during the call and must copy what it keeps.
+ */
+export class ByteQueue {
+  buf: Uint8Array = new Uint8Array(0);
+  length = 0;
+
+  append(b: Uint8Array, o: number, end: number): void {
+    const n = end - o;
+    if (n <= 0) return;
+    if (this.length + n > this.buf.length) {
+      const grown = new Uint8Array(Math.max(512, (this.length + n) * 2));
+      grown.set(this.buf.subarray(0, this.length), 0);
+      this.buf = grown;
+    }
+    this.buf.set(b.subarray(o, end), this.length);
+    this.length += n;
+  }
+
+  /** Drop the first p bytes. */
+  consume(p: number): void {
+    if (p >= this.length) this.length = 0;
+    else if (p > 0) {
+      this.buf.copyWithin(0, p, this.length);
+      this.length -= p;
+    }
+  }
+
+  clear(): void {
+    this.buf = new Uint8Array(0);
+    this.length = 0;
+  }
 }

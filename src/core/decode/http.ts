@@ -46,39 +46,86 @@ export function looksLikeHttpStart(b: Uint8Array, o: number, end: number): boole
   return false;
 }
 
+/** Characters JavaScript's `trim()` and `\s` treat as white space in Latin-1 text (TAB, LF, VT, FF, CR, SP, NBSP). */
+const WS = new Uint8Array(256);
+for (const c of [9, 10, 11, 12, 13, 32, 0xa0]) WS[c] = 1;
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/** "HTTP/d.d" or "RTSP/d.d" at t[o..o+8). */
+function isVersion(t: string, o: number): boolean {
+  const c0 = t.charCodeAt(o);
+  const c1 = t.charCodeAt(o + 1);
+  const c2 = t.charCodeAt(o + 2);
+  const c3 = t.charCodeAt(o + 3);
+  return (
+    ((c0 === 0x48 && c1 === 0x54 && c2 === 0x54 && c3 === 0x50) || (c0 === 0x52 && c1 === 0x54 && c2 === 0x53 && c3 === 0x50)) &&
+    t.charCodeAt(o + 4) === 0x2f && isDigit(t.charCodeAt(o + 5)) && t.charCodeAt(o + 6) === 0x2e && isDigit(t.charCodeAt(o + 7))
+  );
+}
+
 /**
  * Parse a head that ends at headEnd (index of the CRLFCRLF). With `only`, just
- * the header fields named there are kept (the engine's framing needs three;
- * building every field is what costs when no detector wants them).
+ * the header fields named there are kept (the engine's framing needs three,
+ * its events a few more; building every field is what costs).
+ *
+ * One Latin-1 string for the whole head, scanned with native `indexOf` and
+ * `charCodeAt`; names and values are slices of it. The start lines accepted
+ * are exactly those of the regular expressions in the comments (a property
+ * test holds the parser to a regex reference).
  */
 export function decodeHttpHead(b: Uint8Array, o: number, headEnd: number, only?: ReadonlySet<string>): Decoded<HttpHead> {
   if (headEnd - o > HTTP_MAX_HEAD) return fail('head-too-large');
-  const text = latin1(b, o, headEnd);
-  let eol = text.indexOf('\n');
-  if (eol < 0) eol = text.length;
-  const first = text.charCodeAt(eol - 1) === 13 ? text.slice(0, eol - 1) : text.slice(0, eol);
+  const t = latin1(b, o, headEnd);
+  const len = t.length;
+  let eol = t.indexOf('\n');
+  if (eol < 0) eol = len;
+  const fe = eol > 0 && t.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
   const head: HttpHead = { kind: 'request', method: '', target: '', version: '', status: 0, reason: '', headers: [], headLength: headEnd - o + 4 };
-  let m = /^((?:HTTP|RTSP)\/\d\.\d) (\d{3})(?: (.*))?$/.exec(first);
-  if (m) {
+  // /^((?:HTTP|RTSP)\/\d\.\d) (\d{3})(?: (.*))?$/  (`.` is any character but CR here)
+  let isResponse = false;
+  if (fe >= 12 && isVersion(t, 0) && t.charCodeAt(8) === 0x20 && isDigit(t.charCodeAt(9)) && isDigit(t.charCodeAt(10)) && isDigit(t.charCodeAt(11))) {
+    isResponse = fe === 12 || (t.charCodeAt(12) === 0x20 && (fe === 13 || t.indexOf('\r', 13) < 0 || t.indexOf('\r', 13) >= fe));
+  }
+  if (isResponse) {
     head.kind = 'response';
-    head.version = m[1];
-    head.status = Number(m[2]);
-    head.reason = m[3] ?? '';
+    head.version = t.slice(0, 8);
+    head.status = (t.charCodeAt(9) - 0x30) * 100 + (t.charCodeAt(10) - 0x30) * 10 + (t.charCodeAt(11) - 0x30);
+    head.reason = fe > 13 ? t.slice(13, fe) : '';
   } else {
-    m = /^([A-Z][A-Z_-]{0,19}) (\S{1,8192}) ((?:HTTP|RTSP)\/\d\.\d)$/.exec(first);
-    if (!m) return fail('bad-start-line');
-    head.method = m[1];
-    head.target = m[2];
-    head.version = m[3];
+    // /^([A-Z][A-Z_-]{0,19}) (\S{1,8192}) ((?:HTTP|RTSP)\/\d\.\d)$/
+    let c = t.charCodeAt(0);
+    if (fe === 0 || c < 0x41 || c > 0x5a) return fail('bad-start-line');
+    let i = 1;
+    while (i < fe && (((c = t.charCodeAt(i)) >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x2d)) i++;
+    const me = i;
+    if (me > 20 || i >= fe || t.charCodeAt(i) !== 0x20) return fail('bad-start-line');
+    const ts = ++i;
+    while (i < fe && WS[t.charCodeAt(i)] === 0) i++;
+    const te = i;
+    if (te === ts || te - ts > 8192 || fe - te !== 9 || t.charCodeAt(te) !== 0x20 || !isVersion(t, te + 1)) return fail('bad-start-line');
+    head.method = t.slice(0, me);
+    head.target = t.slice(ts, te);
+    head.version = t.slice(te + 1, fe);
   }
   let p = eol + 1;
-  while (p < text.length && head.headers.length < 128) {
-    let e = text.indexOf('\n', p);
-    if (e < 0) e = text.length;
-    const c = text.indexOf(':', p);
+  while (p < len && head.headers.length < 128) {
+    let e = t.indexOf('\n', p);
+    if (e < 0) e = len;
+    const c = t.indexOf(':', p);
     if (c > p && c < e) {
-      const name = text.slice(p, c).trim().toLowerCase();
-      if (only === undefined || only.has(name)) head.headers.push([name, text.slice(c + 1, e).trim()]);
+      let ns = p;
+      let ne = c;
+      while (ns < ne && WS[t.charCodeAt(ns)] === 1) ns++;
+      while (ne > ns && WS[t.charCodeAt(ne - 1)] === 1) ne--;
+      const name = t.slice(ns, ne).toLowerCase();
+      if (only === undefined || only.has(name)) {
+        let vs = c + 1;
+        let ve = e;
+        while (vs < ve && WS[t.charCodeAt(vs)] === 1) vs++;
+        while (ve > vs && WS[t.charCodeAt(ve - 1)] === 1) ve--;
+        head.headers.push([name, t.slice(vs, ve)]);
+      }
     }
     p = e + 1;
   }

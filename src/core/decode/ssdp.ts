@@ -12,8 +12,10 @@ export interface Ssdp {
   server?: string;
   userAgent?: string;
   igd: boolean;
-  headers: Record<string, string>;
 }
+
+/** The header fields an SSDP message is read for (the parser makes strings only for these). */
+const SSDP_HEADERS: ReadonlySet<string> = new Set(['st', 'nt', 'nts', 'usn', 'location', 'server', 'user-agent']);
 
 const IGD = /InternetGatewayDevice|WANIPConnection|WANPPPConnection|WANCommonInterfaceConfig/i;
 
@@ -21,15 +23,13 @@ export function decodeSsdp(b: Uint8Array, o: number, end: number): Decoded<Ssdp>
   let he = indexOfHeaderEnd(b, o, end);
   // some stacks end the datagram after the last header's CRLF without the blank line
   if (he < 0) he = end;
-  const h = decodeHttpHead(b, o, he);
+  const h = decodeHttpHead(b, o, he, SSDP_HEADERS);
   if (!h.ok) return h;
   const head = h.value;
   let method: Ssdp['method'];
   if (head.kind === 'response') method = 'RESPONSE';
   else if (head.method === 'M-SEARCH' || head.method === 'NOTIFY') method = head.method;
   else return fail('not-ssdp');
-  const headers: Record<string, string> = {};
-  for (const [k, v] of head.headers) if (!(k in headers)) headers[k] = v;
   const target = header(head, 'st') ?? header(head, 'nt');
   return {
     ok: true,
@@ -42,7 +42,6 @@ export function decodeSsdp(b: Uint8Array, o: number, end: number): Decoded<Ssdp>
       server: header(head, 'server'),
       userAgent: header(head, 'user-agent'),
       igd: IGD.test(target ?? '') || IGD.test(header(head, 'usn') ?? ''),
-      headers,
     },
   };
 }

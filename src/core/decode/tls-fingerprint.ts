@@ -6,12 +6,24 @@ import type { ClientHello, ServerHello } from './tls.js';
 
 export function ja3(ch: ClientHello): { text: string; hash: string } {
   const text = [ch.helloVersion, ch.ciphers.join('-'), ch.extensions.join('-'), ch.groups.join('-'), ch.pointFormats.join('-')].join(',');
-  return { text, hash: createHash('md5').update(text).digest('hex') };
+  return { text, hash: md5Hex(text) };
+}
+
+// Servers answer with the same few hellos again and again: hash each distinct text once.
+const md5Memo = new Map<string, string>();
+function md5Hex(text: string): string {
+  let h = md5Memo.get(text);
+  if (h === undefined) {
+    h = createHash('md5').update(text).digest('hex');
+    if (md5Memo.size >= 4096) md5Memo.clear();
+    md5Memo.set(text, h);
+  }
+  return h;
 }
 
 export function ja3s(sh: ServerHello): { text: string; hash: string } {
-  const text = [sh.helloVersion, sh.cipher, sh.extensions.join('-')].join(',');
-  return { text, hash: createHash('md5').update(text).digest('hex') };
+  const text = `${sh.helloVersion},${sh.cipher},${sh.extensions.join('-')}`;
+  return { text, hash: md5Hex(text) };
 }
 
 function ja4Version(v: number): string {

@@ -2,7 +2,7 @@
 // direction by TlsRecordStream, handshake messages (which may span records)
 // are cut out and the hellos and certificate list decoded. Everything after
 // ChangeCipherSpec, or after a TLS 1.3 ServerHello, is encrypted and ignored.
-import { copyBytes, u16, type Decoded, fail } from './bytes.js';
+import { ByteQueue, copyBytes, u16, type Decoded, fail } from './bytes.js';
 
 export interface ClientHello {
   recordVersion: number;
@@ -212,27 +212,26 @@ const MAX_HS = 256 * 1024;
 export class TlsRecordStream {
   done = false;
   notTls = false;
-  private rec: Uint8Array = new Uint8Array(0);
-  private hs: Uint8Array = new Uint8Array(0);
+  /** Bytes of a record still incomplete, and of a handshake message spanning records: appended to, never re-copied whole. */
+  private readonly rec = new ByteQueue();
+  private readonly hs = new ByteQueue();
   encrypted = false;
 
   constructor(private readonly sink: TlsRecordSink) {}
 
   push(b: Uint8Array, o: number, end: number): void {
     if (this.done) return;
-    let data: Uint8Array;
-    let p: number;
-    let n: number;
-    if (this.rec.length === 0) {
-      data = b;
-      p = o;
-      n = end;
-    } else {
-      data = new Uint8Array(this.rec.length + end - o);
-      data.set(this.rec, 0);
-      data.set(b.subarray(o, end), this.rec.length);
+    let data = b;
+    let p = o;
+    let n = end;
+    const queued = this.rec.length > 0;
+    if (queued) {
+      this.rec.append(b, o, end);
+      data = this.rec.buf;
       p = 0;
-      n = data.length;
+      n = this.rec.length;
+      // a record still incomplete: nothing to parse until its last byte is in
+      if (n >= 5 && u16(data, 3) + 5 > n && data[0] >= 20 && data[0] <= 24 && data[1] === 3 && u16(data, 3) <= 18432) return;
     }
     while (p + 5 <= n && !this.done) {
       const ct = data[p];
@@ -259,32 +258,28 @@ export class TlsRecordStream {
       p = body + len;
     }
     if (this.done) {
-      this.rec = new Uint8Array(0);
+      this.rec.clear();
       return;
     }
-    const rest = n - p;
-    if (rest > MAX_HS) {
+    if (n - p > MAX_HS) {
       this.done = true;
-      this.rec = new Uint8Array(0);
+      this.rec.clear();
       return;
     }
-    this.rec = rest > 0 ? copyBytes(data, p, n) : new Uint8Array(0);
+    if (queued) this.rec.consume(p);
+    else if (p < n) this.rec.append(data, p, n);
   }
 
   private handshakeBytes(b: Uint8Array, o: number, end: number, recVer: number): void {
-    let data: Uint8Array;
-    let p: number;
-    let n: number;
-    if (this.hs.length === 0) {
-      data = b;
-      p = o;
-      n = end;
-    } else {
-      data = new Uint8Array(this.hs.length + end - o);
-      data.set(this.hs, 0);
-      data.set(b.subarray(o, end), this.hs.length);
+    let data = b;
+    let p = o;
+    let n = end;
+    const queued = this.hs.length > 0;
+    if (queued) {
+      this.hs.append(b, o, end);
+      data = this.hs.buf;
       p = 0;
-      n = data.length;
+      n = this.hs.length;
     }
     while (p + 4 <= n && !this.done) {
       const type = data[p];
@@ -297,14 +292,15 @@ export class TlsRecordStream {
       this.sink.handshake(type, data, p + 4, p + 4 + len, recVer);
       p += 4 + len;
     }
-    const rest = n - p;
-    this.hs = rest > 0 ? copyBytes(data, p, n) : new Uint8Array(0);
+    if (this.done) return;
+    if (queued) this.hs.consume(p);
+    else if (p < n) this.hs.append(data, p, n);
   }
 
   /** Stop after this point (e.g. TLS 1.3 after the ServerHello). */
   stop(): void {
     this.done = true;
-    this.rec = new Uint8Array(0);
-    this.hs = new Uint8Array(0);
+    this.rec.clear();
+    this.hs.clear();
   }
 }

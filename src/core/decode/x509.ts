@@ -1,6 +1,7 @@
 // X.509 certificate summary via node:crypto's X509Certificate (no I/O; the
 // parsing is OpenSSL's). Bad DER returns undefined instead of throwing.
 import { X509Certificate, createHash } from 'node:crypto';
+import { latin1 } from './bytes.js';
 
 export interface CertSummary {
   subject: string;
@@ -33,11 +34,13 @@ function isoDate(s: string): string {
 
 // Devices reconnect to the same servers again and again: parse each distinct
 // certificate once (parsing and the self-signature check cost ~100 µs each).
+// Keyed by the DER itself as a Latin-1 string: exact (no digest to trust), and
+// making and hashing a 1-2 KiB string costs less than a SHA-1 through node:crypto.
 const cache = new Map<string, CertSummary | null>();
-const CACHE_MAX = 4096;
+const CACHE_MAX = 2048;
 
 export function summarizeCertificate(der: Uint8Array): CertSummary | undefined {
-  const key = createHash('sha1').update(der).digest('hex');
+  const key = der.length <= 16384 ? latin1(der, 0, der.length) : createHash('sha1').update(der).digest('hex');
   const hit = cache.get(key);
   if (hit !== undefined) return hit === null ? undefined : { ...hit, subjectAltNames: [...hit.subjectAltNames] };
   const s = parseCertificate(der);

@@ -217,7 +217,6 @@ class SsdpApp implements FlowAnalyzer {
       serverHeader: s.server,
       userAgent: s.userAgent,
       igd: s.igd,
-      headers: s.headers,
     });
   }
 }
@@ -281,6 +280,8 @@ function parseAuth(v: string | undefined): HttpAuth | undefined {
 
 /** The fields the engine itself needs from a head: framing and the server name. */
 const FRAMING_HEADERS: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding']);
+/** And the fields its HTTP events carry (the parser makes strings only for these). */
+const EVENT_HEADERS: ReadonlySet<string> = new Set([...FRAMING_HEADERS, 'user-agent', 'content-type', 'soapaction', 'authorization', 'server', 'www-authenticate']);
 
 class HttpApp implements FlowAnalyzer {
   done = false;
@@ -345,7 +346,7 @@ class HttpApp implements FlowAnalyzer {
       }
       const consumedFromThis = he + 4 - start - d.headBuf.length;
       d.headBuf = EMPTY;
-      const r = decodeHttpHead(buf, start, he, this.active(host) ? undefined : FRAMING_HEADERS);
+      const r = decodeHttpHead(buf, start, he, this.active(host) ? EVENT_HEADERS : FRAMING_HEADERS);
       p += consumedFromThis;
       if (!r.ok) {
         d.mode = 'resync';
@@ -460,7 +461,6 @@ class HttpApp implements FlowAnalyzer {
           contentLength: contentLength(h),
           soapAction: header(h, 'soapaction')?.replace(/^"|"$/g, ''),
           authorization: parseAuth(header(h, 'authorization')),
-          headerNames: h.headers.map(([k]) => k),
           bodyPrefix: prefix,
         });
       }

@@ -490,6 +490,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
     if (next !== prev) {
       f.tcpState = next;
+      if (f.acceptFrame === 0 && (next === 'syn-ack' || next === 'established')) f.acceptFrame = this.frame;
       if (this.want.has('flow-state')) this.emit({ kind: 'flow-state', ...this.base(f), flow: this.snapshot(f), previous: prev });
       if (next === 'closed' || next === 'reset' || next === 'rejected') {
         // flow-close is emitted when the record is retired (a sweep or the end of the input),
@@ -694,6 +695,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     if (f.serverName !== undefined) info.serverName = f.serverName;
     if (f.app !== undefined) info.app = f.app;
     if (f.tcpState !== undefined) info.tcpState = f.tcpState;
+    if (f.acceptFrame !== 0) info.acceptedFrame = f.acceptFrame;
     return info;
   }
 

@@ -131,6 +131,8 @@ export interface FlowInfo {
   payloadToClient: number;
   /** TCP only. */
   tcpState?: TcpState;
+  /** TCP only: frame at which the server accepted the connection (its SYN-ACK, or data both ways in a flow caught mid-stream); absent when it never did. */
+  acceptedFrame?: number;
 }
 
 export interface FlowOpenEvent extends EventBase {
@@ -292,8 +294,6 @@ export interface HttpRequestEvent extends EventBase {
   /** SOAPAction header (UPnP control), without quotes. */
   soapAction?: string;
   authorization?: HttpAuth;
-  /** Header names in order, lower-case (a client fingerprint). */
-  headerNames: string[];
   /** First bytes of the body seen (up to 256), for magic detection. Empty when none. */
   bodyPrefix: Uint8Array;
 }
@@ -424,8 +424,6 @@ export interface SsdpEvent extends EventBase {
   userAgent?: string;
   /** True when the target is an Internet Gateway Device / WANIPConnection / WANPPPConnection. */
   igd: boolean;
-  /** All header names and values (lower-case names). */
-  headers: Record<string, string>;
 }
 
 /** A NAT-PMP (RFC 6886) or PCP (RFC 6887) message on UDP 5351; the fields are the decoder's (src/core/decode/natpmp.ts). */

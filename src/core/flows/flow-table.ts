@@ -42,6 +42,8 @@ export class Flow {
   payC = 0;
   payS = 0;
   tcpState: TcpState | undefined = undefined;
+  /** Frame at which the server accepted (its SYN-ACK, or data both ways mid-stream); 0 = not (yet). */
+  acceptFrame = 0;
   finC = false;
   finS = false;
   /** Flow record closed (FIN/RST): later packets still count, a new SYN starts a new flow. */

@@ -21,7 +21,8 @@ interface Collected {
   where: Map<string, Seen>;
 }
 
-const WANTS: readonly EventKind[] = ['http-response', 'ssdp', 'tls-certificate', 'flow-state'];
+// open ports come from closed flows (`acceptedFrame`): every detector asks for those, while a flow-state event per TCP transition would be built for this one alone
+const WANTS: readonly EventKind[] = ['http-response', 'ssdp', 'tls-certificate', 'flow-close'];
 
 const latin1 = new TextDecoder('latin1');
 
@@ -47,7 +48,7 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
     return c;
   };
 
-  const note = (c: Collected, field: string, value: string, e: EngineEvent) => {
+  const note = (c: Collected, field: string, value: string, e: Seen) => {
     const k = `${field}\0${value}`;
     if (!c.where.has(k)) c.where.set(k, { file: e.file, frame: e.frame });
   };
@@ -66,12 +67,13 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
     wants: WANTS,
     onEvent(e: EngineEvent, _ctx: DetectorContext): void {
       switch (e.kind) {
-        case 'flow-state': {
-          if (e.flow.proto !== 'tcp' || (e.flow.tcpState !== 'established' && e.flow.tcpState !== 'syn-ack') || e.flow.server.port === undefined) return;
-          const c = deviceOf(e.flow.server);
+        case 'flow-close': {
+          const f = e.flow;
+          if (f.acceptedFrame === undefined || f.proto !== 'tcp' || f.server.port === undefined || !f.server.local) return;
+          const c = deviceOf(f.server);
           if (!c) return;
-          port(c, e.flow.server.port);
-          note(c, 'openPort', `${e.flow.server.port}/tcp`, e);
+          port(c, f.server.port);
+          note(c, 'openPort', `${f.server.port}/tcp`, { file: e.file, frame: f.acceptedFrame });
           return;
         }
         case 'http-response': {

@@ -37,7 +37,7 @@ function wellFormed(f: Finding): void {
 }
 
 function httpReq(ts: number, client = PLUG, server = FW, o: Partial<Extract<EngineEvent, { kind: 'http-request' }>> = {}): EngineEvent {
-  return { kind: 'http-request', ...base(ts, dev(client.ip, client.mac)), flowId: 1, client, server, method: 'GET', path: '/', version: 'HTTP/1.1', headerNames: [], bodyPrefix: new Uint8Array(0), ...o };
+  return { kind: 'http-request', ...base(ts, dev(client.ip, client.mac)), flowId: 1, client, server, method: 'GET', path: '/', version: 'HTTP/1.1', bodyPrefix: new Uint8Array(0), ...o };
 }
 function httpResp(ts: number, o: Partial<Extract<EngineEvent, { kind: 'http-response' }>> = {}, client = PLUG, server = FW): EngineEvent {
   return { kind: 'http-response', ...base(ts, dev(client.ip, client.mac)), flowId: 1, client, server, status: 200, reason: 'OK', version: 'HTTP/1.1', bodyPrefix: new Uint8Array(0), ...o };

@@ -54,7 +54,7 @@ describe('detectors on random events', () => {
     fc.tuple(ts, ip, ip, fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 999 }), fc.boolean()).map(
       ([t, a, b, path, body, status, req]): EngineEvent =>
         req
-          ? { kind: 'http-request', ts: t, frame: 2, file: 'f', flowId: 7, client: ep(a, 1), server: ep(b, 80), method: 'GET', path, version: 'HTTP/1.1', headerNames: [], bodyPrefix: body, contentType: 'application/x-www-form-urlencoded', authorization: { scheme: 'Basic', username: path.slice(0, 5), cleartextPassword: true } }
+          ? { kind: 'http-request', ts: t, frame: 2, file: 'f', flowId: 7, client: ep(a, 1), server: ep(b, 80), method: 'GET', path, version: 'HTTP/1.1', bodyPrefix: body, contentType: 'application/x-www-form-urlencoded', authorization: { scheme: 'Basic', username: path.slice(0, 5), cleartextPassword: true } }
           : { kind: 'http-response', ts: t, frame: 3, file: 'f', flowId: 7, client: ep(a, 1), server: ep(b, 80), status, reason: '', version: 'HTTP/1.1', bodyPrefix: body, contentType: 'application/octet-stream', contentLength: status * 1000 },
     ),
     fc.tuple(ts, ip, fc.ipV4()).map(([t, a, b]) => ({ kind: 'arp', ts: t, frame: 4, file: 'f', op: 1, senderMac: '00:00:00:00:00:01', senderIp: a, targetMac: '00:00:00:00:00:00', targetIp: b, gratuitous: a === b }) as EngineEvent),

@@ -19,10 +19,10 @@ describe('passive identity observer', () => {
         ...base, kind: 'mdns', device: { mac: 'b0:c5:54:25:5b:0e' }, id: 0, response: true, opcode: 0, rcode: 0, questions: [], answers: [{ name: '_http._tcp.local', type: 12, typeName: 'PTR', ttl: 1, data: 'D-Link\\032DCS-935L._http._tcp.local', rdLength: 0 }],
         additional: [], size: 1, transport: 'udp', client: ep('192.168.0.20'), server: ep('224.0.0.251'), partial: false, services: [], hostnames: ['dcs-935l.local'],
       },
-      { ...base, kind: 'ssdp', client: ep('192.168.0.20', 'b0:c5:54:25:5b:0e', 1900), server: ep('239.255.255.250'), method: 'NOTIFY', target: 'urn:schemas-upnp-org:device:DCS-935L:1', serverHeader: 'Linux,   UPnP/1.0 DCS-935L/1.0', igd: false, headers: {} },
-      { ...base, kind: 'ssdp', client: ep('192.168.0.20', 'b0:c5:54:25:5b:0e', 1900), server: ep('239.255.255.250'), method: 'M-SEARCH', target: 'urn:schemas-upnp-org:device:InternetGatewayDevice:1', igd: true, headers: {} },
+      { ...base, kind: 'ssdp', client: ep('192.168.0.20', 'b0:c5:54:25:5b:0e', 1900), server: ep('239.255.255.250'), method: 'NOTIFY', target: 'urn:schemas-upnp-org:device:DCS-935L:1', serverHeader: 'Linux,   UPnP/1.0 DCS-935L/1.0', igd: false },
+      { ...base, kind: 'ssdp', client: ep('192.168.0.20', 'b0:c5:54:25:5b:0e', 1900), server: ep('239.255.255.250'), method: 'M-SEARCH', target: 'urn:schemas-upnp-org:device:InternetGatewayDevice:1', igd: true },
       { ...base, kind: 'dns', id: 1, response: false, opcode: 0, rcode: 0, questions: [{ name: 'signal.mydlink.com', type: 1, typeName: 'A', class: 1 }], answers: [], additional: [], size: 1, transport: 'udp', client: ep('192.168.0.20', 'b0:c5:54:25:5b:0e'), server: ep('192.168.0.1'), partial: false },
-      { ...base, kind: 'ssdp', client: ep('192.168.0.30', 'ff:ff:ff:ff:ff:ff'), server: ep('239.255.255.250'), method: 'NOTIFY', igd: false, headers: {} },
+      { ...base, kind: 'ssdp', client: ep('192.168.0.30', 'ff:ff:ff:ff:ff:ff'), server: ep('239.255.255.250'), method: 'NOTIFY', igd: false },
     ];
     for (const e of events) o.onEvent(e, ctx);
     expect(o.finish(ctx)).toEqual([]);
