@@ -7,9 +7,12 @@
 // mergecap, as bench/analyze.mjs) with `tcpreplay --pps R --loop` from igx-ba.
 // For each rate: packets sent (tcpreplay), captured by the monitor, kernel
 // drops (tcpdump's statistics, iotguard_capture_dropped_packets_total), and the
-// monitor's RSS sampled every 2 s. Then a soak at one rate for memory.
+// monitor's RSS sampled every 2 s, and where its CPU went: per thread (main,
+// the decoding worker, libuv's pool; from /proc/PID/task/*/stat) and tcpdump.
+// Then a soak at one rate for memory.
 //
-// Usage (root): npm run build && node bench/monitor-load.mjs [--rates 20000,50000,100000] [--seconds 20] [--soak-rate R --soak-seconds S]
+// Usage (root): npm run build && node bench/monitor-load.mjs [--rates 20000,50000,100000] [--seconds 20]
+//   [--soak-rate R --soak-seconds S] [--in-thread] (decode in the main thread: --no-capture-worker)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +29,7 @@ const rates = String(opt('--rates', '20000,50000,100000')).split(',').map(Number
 const seconds = Number(opt('--seconds', 20));
 const soakRate = Number(opt('--soak-rate', 0));
 const soakSeconds = Number(opt('--soak-seconds', 0));
+const inThread = args.includes('--in-thread');
 const work = '/tmp/iotguard-bench-monitor';
 const A = 'igx-ba';
 const B = 'igx-bb';
@@ -90,9 +94,47 @@ function rssOf(pid) {
   }
 }
 
+const TICK = 100; // USER_HZ
+/** CPU seconds per thread of a process: "main", else "name:tid" (Node 20 does not name its worker threads). */
+function threadCpu(pid) {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        out.set(`${Number(tid) === pid ? 'main' : `${name}:${tid}`}`, (Number(f[11]) + Number(f[12])) / TICK);
+      } catch {
+        /* thread gone */
+      }
+    }
+  } catch {
+    /* process gone */
+  }
+  return out;
+}
+function childPids(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+const cpuOf = (pid) => [...threadCpu(pid).values()].reduce((a, b) => a + b, 0);
+/** Share of one core each thread used between two snapshots (busiest first). */
+function cpuShares(before, after, wallS) {
+  const rows = [];
+  for (const [k, v] of after) {
+    const d = v - (before.get(k) ?? 0);
+    if (d > 0.03 * wallS) rows.push([k, Math.round((100 * d) / wallS)]);
+  }
+  return Object.fromEntries(rows.sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, `${v}%`]));
+}
+
 async function runAt(rate, secs) {
   const db = join(work, `monitor-${rate}-${Date.now()}.db`);
-  const mon = spawn('ip', ['netns', 'exec', B, process.execPath, join(root, 'bin/iotguard.js'), 'monitor', '--iface', 'igx-bvb', '--no-discover', '--no-upnp', '--no-dashboard', '--db', db, '--epoch', '10', '--json'], {
+  const mon = spawn('ip', ['netns', 'exec', B, process.execPath, join(root, 'bin/iotguard.js'), 'monitor', '--iface', 'igx-bvb', '--no-discover', '--no-upnp', '--no-dashboard', '--db', db, '--epoch', '10', '--json', ...(inThread ? ['--no-capture-worker'] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -107,6 +149,9 @@ async function runAt(rate, secs) {
     if (v) rss.push(v);
   }, 2000);
   const t0 = Date.now();
+  const cpu0 = threadCpu(mon.pid);
+  const tcpdumpPid = childPids(mon.pid)[0];
+  const tcpdump0 = tcpdumpPid ? cpuOf(tcpdumpPid) : 0;
   const loops = Math.max(1, Math.ceil((rate * secs) / Math.max(1, capPackets)));
   // async, so the RSS sampler keeps running while tcpreplay plays
   const rep = await new Promise((resolve) => {
@@ -117,6 +162,9 @@ async function runAt(rate, secs) {
   });
   const sent = Number(/Actual:\s+(\d+) packets/.exec(rep.stdout)?.[1] ?? NaN);
   const actualPps = Number(/Rated:.*?([\d.]+) pps/.exec(rep.stdout)?.[1] ?? NaN);
+  const playedS = (Date.now() - t0) / 1000;
+  const cpu1 = threadCpu(mon.pid);
+  const tcpdumpCpu = tcpdumpPid ? cpuOf(tcpdumpPid) - tcpdump0 : NaN;
   await new Promise((r) => setTimeout(r, 3000)); // let the pipe drain
   clearInterval(sampler);
   mon.kill('SIGTERM');
@@ -131,7 +179,18 @@ async function runAt(rate, secs) {
   rmSync(`${db}-wal`, { force: true });
   rmSync(`${db}-shm`, { force: true });
   const cap = summary.capture ?? {};
-  return { rate, seconds: secs, wallS: (Date.now() - t0) / 1000, sent, actualPps, captured: cap.packets, kernelDropped: cap.dropped, rssMiB: rss.map((x) => Math.round(x / 1048576)) };
+  return {
+    rate,
+    seconds: secs,
+    mode: inThread ? 'in-thread' : 'worker',
+    wallS: (Date.now() - t0) / 1000,
+    sent,
+    actualPps,
+    captured: cap.packets,
+    kernelDropped: cap.dropped,
+    cpu: { ...cpuShares(cpu0, cpu1, playedS), tcpdump: `${Math.round((100 * tcpdumpCpu) / playedS)}%` },
+    rssMiB: rss.map((x) => Math.round(x / 1048576)),
+  };
 }
 
 setup();

@@ -51,7 +51,7 @@ port.on('message', (m: ToDecoder) => {
       failed = undefined;
       break;
     case 'chunk': {
-      const u = new Uint8Array(m.buf);
+      const u = new Uint8Array(m.buf, 0, m.len);
       bytes += u.length;
       sinceAck += u.length;
       if (reader && failed === undefined) {

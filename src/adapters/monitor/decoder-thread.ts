@@ -29,7 +29,7 @@ export interface DecoderInit {
   ackMs: number;
 }
 
-export type ToDecoder = { t: 'begin' } | { t: 'chunk'; buf: ArrayBuffer } | { t: 'end' } | { t: 'rotate'; id: number };
+export type ToDecoder = { t: 'begin' } | { t: 'chunk'; buf: ArrayBuffer; len: number } | { t: 'end' } | { t: 'rotate'; id: number };
 
 interface Counts {
   /** Input bytes and packets parsed by this worker so far. */
@@ -61,6 +61,8 @@ export interface DecoderThreadOptions {
   /** Node options for the worker (tests add a TypeScript loader; the bench a --cpu-prof). */
   execArgv?: string[];
   highWaterBytes?: number;
+  /** Small pipe reads are joined into messages of up to this many bytes. */
+  batchBytes?: number;
   ackBytes?: number;
   ackMs?: number;
   minBackoffMs?: number;
@@ -234,25 +236,62 @@ export class DecoderThread implements StreamConsumer {
     const high = this.o.highWaterBytes ?? 32 << 20;
     this.streamError = undefined;
     w.postMessage({ t: 'begin' } satisfies ToDecoder);
+    // With tcpdump -U the pipe gives one read per few packets: hundreds of thousands of messages a second
+    // would cost more than the decoding. Small chunks are joined into batches of up to batchBytes.
+    const batchBytes = this.o.batchBytes ?? 256 << 10;
+    let batch = new Uint8Array(batchBytes);
+    let fill = 0;
+    let flushQueued = false;
+    const send = (buf: ArrayBuffer, len: number): void => {
+      if (gen !== this.gen || !this.w) return;
+      this.posted += len;
+      w.postMessage({ t: 'chunk', buf, len } satisfies ToDecoder, [buf]);
+    };
+    const flush = (): void => {
+      flushQueued = false;
+      if (fill === 0) return;
+      if (fill >= batchBytes / 4) {
+        // hand the batch over and start a new one
+        send(batch.buffer as ArrayBuffer, fill);
+        batch = new Uint8Array(batchBytes);
+      } else send(batch.buffer.slice(0, fill) as ArrayBuffer, fill);
+      fill = 0;
+    };
     // a worker can die while the pipe is quiet: wait for the next chunk or for that, whichever comes first
-    const died = new Promise<'died'>((resolve) => (this.onDeath = () => resolve('died')));
     const it = Symbol.asyncIterator in stream ? stream[Symbol.asyncIterator]() : stream[Symbol.iterator]();
     try {
       for (;;) {
         const next = Promise.resolve(it.next());
         next.catch(() => undefined); // abandoned when the worker dies; the stream is destroyed below
+        // a fresh promise each time: racing one long-lived promise would keep a reaction per chunk alive
+        const died = new Promise<'died'>((resolve) => (this.onDeath = () => resolve('died')));
         const n = await Promise.race([next, died]);
         if (n === 'died' || gen !== this.gen || !this.w) return { recycle: 'the decoding worker died' };
         if (n.done) break;
         const chunk = n.value;
-        // a copy the worker can own: stream chunks may share pooled memory
-        const buf = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer;
-        this.posted += buf.byteLength;
-        w.postMessage({ t: 'chunk', buf } satisfies ToDecoder, [buf]);
+        if (chunk.length >= batchBytes / 2) {
+          flush();
+          // a copy the worker can own: stream chunks may share pooled memory
+          send(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer, chunk.byteLength);
+        } else {
+          if (fill + chunk.length > batch.length) flush();
+          batch.set(chunk, fill);
+          fill += chunk.length;
+          // more chunks already buffered by the stream join this batch; it goes when the loop waits for I/O
+          if (!flushQueued) {
+            flushQueued = true;
+            setImmediate(flush);
+          }
+        }
         if (this.streamError !== undefined) return { error: this.streamError };
-        while (this.posted - this.parsed > high && gen === this.gen && this.w) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+        while (this.posted - this.parsed > high && gen === this.gen && this.w) {
+          flush();
+          await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+        }
       }
+      flush();
     } finally {
+      fill = 0; // nothing more to send after an early return
       this.onDeath = undefined;
       // stopped early: close the source (tcpdump's stdout)
       void Promise.resolve(it.return?.()).catch(() => undefined);
