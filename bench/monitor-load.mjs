@@ -25,7 +25,7 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const rates = String(opt('--rates', '20000,50000,100000')).split(',').map(Number);
+const rates = String(opt('--rates', '20000,50000,100000')).split(',').map(Number).filter((r) => r > 0); // --rates 0: soak only
 const seconds = Number(opt('--seconds', 20));
 const soakRate = Number(opt('--soak-rate', 0));
 const soakSeconds = Number(opt('--soak-seconds', 0));
@@ -132,6 +132,20 @@ function cpuShares(before, after, wallS) {
   return Object.fromEntries(rows.sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, `${v}%`]));
 }
 
+/** The monitor's per-epoch log lines: cost of the engine's summary and of the store, and the drops over time. */
+function epochStats(stderr) {
+  const rows = [...stderr.matchAll(/epoch: (\d+) packets.*?engine (\d+) ms, store (\d+) ms; captured (\d+), kernel drops (\d+)/g)].map((m) => m.slice(1).map(Number));
+  if (rows.length === 0) return undefined;
+  return {
+    n: rows.length,
+    packetsMax: Math.max(...rows.map((r) => r[0])),
+    engineMsMax: Math.max(...rows.map((r) => r[1])),
+    storeMsMax: Math.max(...rows.map((r) => r[2])),
+    // kernel drops as the epochs saw them (tcpdump reports every 5 s)
+    drops: rows.map((r) => r[4]),
+  };
+}
+
 async function runAt(rate, secs) {
   const db = join(work, `monitor-${rate}-${Date.now()}.db`);
   const mon = spawn('ip', ['netns', 'exec', B, process.execPath, join(root, 'bin/iotguard.js'), 'monitor', '--iface', 'igx-bvb', '--no-discover', '--no-upnp', '--no-dashboard', '--db', db, '--epoch', '10', '--json', ...(inThread ? ['--no-capture-worker'] : [])], {
@@ -152,10 +166,17 @@ async function runAt(rate, secs) {
   const cpu0 = threadCpu(mon.pid);
   const tcpdumpPid = childPids(mon.pid)[0];
   const tcpdump0 = tcpdumpPid ? cpuOf(tcpdumpPid) : 0;
+  let replayCpu = NaN;
   const loops = Math.max(1, Math.ceil((rate * secs) / Math.max(1, capPackets)));
   // async, so the RSS sampler keeps running while tcpreplay plays
   const rep = await new Promise((resolve) => {
     const c = spawn('ip', ['netns', 'exec', A, 'tcpreplay', '-i', 'igx-bva', '--pps', String(rate), '--loop', String(loops), '--duration', String(secs), '-q', capture], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the sender shares the machine: sample its CPU while it runs (ip netns exec execs into tcpreplay)
+    const sample = setInterval(() => {
+      const v = cpuOf(c.pid);
+      if (v > 0) replayCpu = v;
+    }, 1000);
+    c.on('close', () => clearInterval(sample));
     let stdout = '';
     c.stdout.on('data', (b) => (stdout += b));
     c.on('close', () => resolve({ stdout }));
@@ -188,7 +209,8 @@ async function runAt(rate, secs) {
     actualPps,
     captured: cap.packets,
     kernelDropped: cap.dropped,
-    cpu: { ...cpuShares(cpu0, cpu1, playedS), tcpdump: `${Math.round((100 * tcpdumpCpu) / playedS)}%` },
+    cpu: { ...cpuShares(cpu0, cpu1, playedS), tcpdump: `${Math.round((100 * tcpdumpCpu) / playedS)}%`, tcpreplay: `${Math.round((100 * replayCpu) / playedS)}%` },
+    epochs: epochStats(err),
     rssMiB: rss.map((x) => Math.round(x / 1048576)),
   };
 }

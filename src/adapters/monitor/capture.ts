@@ -92,6 +92,8 @@ export class CaptureSupervisor {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly consumer: StreamConsumer;
+  private stopNow: (v: false) => void = () => undefined;
+  private readonly stopSignal = new Promise<false>((resolve) => (this.stopNow = resolve));
 
   constructor(
     private readonly o: SupervisorOptions,
@@ -114,8 +116,8 @@ export class CaptureSupervisor {
     const log = this.o.log ?? (() => {});
     let first = true;
     while (!this.stopped) {
-      // no tcpdump before its consumer can read (a decoding worker starting up)
-      if (this.consumer.whenReady && !(await this.consumer.whenReady())) break;
+      // no tcpdump before its consumer can read (a decoding worker starting up); stop() does not wait for it
+      if (this.consumer.whenReady && !(await Promise.race([this.consumer.whenReady(), this.stopSignal]))) break;
       if (this.stopped) break;
       if (!first) this.counters.restarts++;
       first = false;
@@ -198,6 +200,7 @@ export class CaptureSupervisor {
   /** Stops tcpdump (SIGTERM, then SIGKILL) and the restart loop. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopNow(false);
     this.wake?.();
     const c = this.child;
     if (c && c.exitCode === null) {

@@ -230,7 +230,9 @@ export class DecoderThread implements StreamConsumer {
   /** One tcpdump run's stdout into the worker, to its end. */
   async consume(stream: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, _label: string, count: (n: number) => void): Promise<ConsumeResult> {
     this.count = count;
-    if (!(await this.whenReady())) return {};
+    // the worker died since the supervisor asked: end this run, the next one waits for the new worker
+    if (this.closing || this.restartTimer) return { recycle: this.closing ? 'the decoding worker is closing' : 'the decoding worker is restarting' };
+    if (!(await this.whenReady())) return { recycle: 'the decoding worker is closing' };
     const gen = this.gen;
     const w = this.w!;
     const high = this.o.highWaterBytes ?? 32 << 20;

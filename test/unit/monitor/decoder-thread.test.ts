@@ -190,6 +190,27 @@ describe.skipIf(!haveData)('Monitor with the decoding worker', () => {
     expect(d?.findings.map((f) => f.id)).toContain('plaintext-credentials');
   }, 30_000);
 
+  it('stops promptly while a crashed worker waits for its restart', async () => {
+    const m = new Monitor(
+      { store: ms },
+      {
+        capture: { iface: 'fake0', command: fakeTcpdump(SCAN) },
+        worker: { ...fromSource, detectors: { module: pathToFileURL(join(here, 'fixtures/crash-detectors.mjs')).href, name: 'noSuchExport' }, minBackoffMs: 60_000 },
+        epochMs: 1e9,
+      },
+    );
+    m.start();
+    const t0 = Date.now();
+    while (Date.now() - t0 < 10_000 && m.decoderThread()!.crashes < 1) await new Promise((r) => setTimeout(r, 50));
+    expect(m.decoderThread()!.crashes).toBe(1);
+    const t1 = Date.now();
+    await m.stop();
+    expect(Date.now() - t1).toBeLessThan(5000);
+    expect(m.captureCounters()!.up).toBe(false);
+    await m.idle();
+    expect(ms.alerts().filter((a) => a.kind === 'capture-down')).toHaveLength(1);
+  });
+
   it('keeps packet counts and writes the final epoch on stop', async () => {
     const m = new Monitor({ store: ms }, { capture: { iface: 'fake0', command: fakeTcpdump(SCAN) }, worker: fromSource, epochMs: 1e9, learnMs: 0 });
     m.start();
