@@ -53,7 +53,8 @@ const MAX_RR = 256;
 
 // One scratch buffer for the characters of a name: the string is made once per
 // name, not once per label (mDNS messages carry hundreds of names).
-const scratch = new Uint16Array(1024);
+// Escapes keep it ASCII, so a byte buffer does; a Buffer turns it into a string natively.
+const scratch = Buffer.allocUnsafeSlow(1024);
 
 /** Read a (possibly compressed) name at o; returns [name, offset after the name in place] or undefined. */
 export function readName(b: Uint8Array, o: number, start: number, end: number, seen?: Map<number, string>): [string, number] | undefined {
@@ -102,7 +103,7 @@ export function readName(b: Uint8Array, o: number, start: number, end: number, s
     }
     p += 1 + l;
   }
-  const name = n === 0 ? '' : String.fromCharCode.apply(null, scratch.subarray(0, n) as unknown as number[]);
+  const name = n === 0 ? '' : scratch.toString('latin1', 0, n);
   if (seen !== undefined && seen.size < 256) seen.set(o, name);
   return [name, after >= 0 ? after : p];
 }

@@ -65,6 +65,25 @@ function isVersion(t: string, o: number): boolean {
 }
 
 /**
+ * A cheap first test for a header filter: (length, first letter lower-cased)
+ * pairs of the names it keeps, so most fields it does not keep are passed
+ * over without making their name string.
+ */
+const prefilters = new WeakMap<ReadonlySet<string>, Uint8Array>();
+function prefilterFor(only: ReadonlySet<string>): Uint8Array {
+  let f = prefilters.get(only);
+  if (f === undefined) {
+    f = new Uint8Array(64 * 128);
+    for (const n of only) if (n.length > 0 && n.length < 64 && n.charCodeAt(0) < 128) f[n.length * 128 + n.charCodeAt(0)] = 1;
+    prefilters.set(only, f);
+  }
+  return f;
+}
+
+/** Target characters the start line's `\S` excludes. */
+const TARGET_WS = /[\t-\r \xa0]/;
+
+/**
  * Parse a head that ends at headEnd (index of the CRLFCRLF). With `only`, just
  * the header fields named there are kept (the engine's framing needs three,
  * its events a few more; building every field is what costs).
@@ -100,14 +119,17 @@ export function decodeHttpHead(b: Uint8Array, o: number, headEnd: number, only?:
     while (i < fe && (((c = t.charCodeAt(i)) >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x2d)) i++;
     const me = i;
     if (me > 20 || i >= fe || t.charCodeAt(i) !== 0x20) return fail('bad-start-line');
-    const ts = ++i;
-    while (i < fe && WS[t.charCodeAt(i)] === 0) i++;
-    const te = i;
-    if (te === ts || te - ts > 8192 || fe - te !== 9 || t.charCodeAt(te) !== 0x20 || !isVersion(t, te + 1)) return fail('bad-start-line');
+    const ts = i + 1;
+    // the target runs to the version, the line's last 9 characters, and holds no white space
+    const te = fe - 9;
+    if (te <= ts || te - ts > 8192 || t.charCodeAt(te) !== 0x20 || !isVersion(t, te + 1)) return fail('bad-start-line');
+    const target = t.slice(ts, te);
+    if (TARGET_WS.test(target)) return fail('bad-start-line');
     head.method = t.slice(0, me);
-    head.target = t.slice(ts, te);
+    head.target = target;
     head.version = t.slice(te + 1, fe);
   }
+  const pre = only === undefined ? undefined : prefilterFor(only);
   let p = eol + 1;
   while (p < len && head.headers.length < 128) {
     let e = t.indexOf('\n', p);
@@ -118,8 +140,10 @@ export function decodeHttpHead(b: Uint8Array, o: number, headEnd: number, only?:
       let ne = c;
       while (ns < ne && WS[t.charCodeAt(ns)] === 1) ns++;
       while (ne > ns && WS[t.charCodeAt(ne - 1)] === 1) ne--;
-      const name = t.slice(ns, ne).toLowerCase();
-      if (only === undefined || only.has(name)) {
+      let first = t.charCodeAt(ns);
+      if (first >= 0x41 && first <= 0x5a) first += 0x20;
+      const name = pre === undefined || (ne - ns < 64 && first < 128 && pre[(ne - ns) * 128 + first] === 1) ? t.slice(ns, ne).toLowerCase() : undefined;
+      if (name !== undefined && (only === undefined || only.has(name))) {
         let vs = c + 1;
         let ve = e;
         while (vs < ve && WS[t.charCodeAt(vs)] === 1) vs++;

@@ -4,7 +4,7 @@
 // pick an analyzer by content first (TLS, HTTP, SSH, MQTT look unmistakable)
 // and by port second.
 import { concatBytes, copyBytes, indexOfHeaderEnd, latin1, u16 } from '../decode/bytes.js';
-import { decodeDns, type DnsMessage, type DnsRecord } from '../decode/dns.js';
+import { decodeDns, type DnsMessage } from '../decode/dns.js';
 import { decodeDhcp, DHCP_MESSAGE_TYPES, type Dhcp } from '../decode/dhcp.js';
 import { decodeHttpHead, header, looksLikeHttpStart, HTTP_MAX_HEAD, type HttpHead } from '../decode/http.js';
 import { decodeSsdp } from '../decode/ssdp.js';
@@ -18,10 +18,10 @@ import { cipherName } from '../decode/tls-ciphers.js';
 import { summarizeCertificate } from '../decode/x509.js';
 import type { Flow } from '../flows/flow-table.js';
 import type {
+  DeviceRef,
   DnsAnswer,
   Endpoint,
   EngineEvent,
-  EventBase,
   EventKind,
   HttpAuth,
   LoginEvent,
@@ -32,7 +32,10 @@ import type {
 export interface AppHost {
   wants(kind: EventKind): boolean;
   emit(e: EngineEvent): void;
-  base(flow: Flow): EventBase;
+  /** The input being read (events' `file`). */
+  readonly file: string;
+  /** The device reference events of this flow carry. */
+  deviceRef(flow: Flow): DeviceRef | undefined;
   client(flow: Flow): Endpoint;
   server(flow: Flow): Endpoint;
   /** A DNS message crossed the flow: learn names for correlation. */
@@ -62,23 +65,23 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 // ---------------------------------------------------------------------------
 // DNS / mDNS
 
-const answers = (rs: DnsRecord[]): DnsAnswer[] => rs.map((r) => ({ name: r.name, type: r.type, typeName: r.typeName, ttl: r.ttl, data: r.data, rdLength: r.rdLength }));
-
-function dnsFields(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 'tcp') {
+// The decoder's arrays are fresh per message and shaped as the events want: handed over as they are.
+function dnsFields(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 'tcp', queryTs?: number) {
   return {
     id: m.id,
     response: m.response,
     opcode: m.opcode,
     rcode: m.rcode,
-    questions: m.questions.map((q) => ({ name: q.name, type: q.type, typeName: q.typeName, class: q.class })),
-    answers: answers(m.answers),
-    additional: answers([...m.authority, ...m.additional]),
+    questions: m.questions,
+    answers: m.answers as DnsAnswer[],
+    additional: (m.authority.length === 0 ? m.additional : m.additional.length === 0 ? m.authority : [...m.authority, ...m.additional]) as DnsAnswer[],
     size: m.size,
     transport,
     client: host.client(flow),
     server: host.server(flow),
     flowId: flow.id,
     partial: m.partial,
+    queryTs,
   };
 }
 
@@ -94,7 +97,7 @@ function emitDns(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 't
       pending.delete(m.id);
     }
   }
-  host.emit({ kind: 'dns', ...host.base(flow), ...dnsFields(host, flow, m, transport), queryTs });
+  host.emit({ kind: 'dns', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), ...dnsFields(host, flow, m, transport, queryTs) });
 }
 
 class UdpDns implements FlowAnalyzer {
@@ -106,7 +109,7 @@ class UdpDns implements FlowAnalyzer {
     if (!listening && (end - o < 3 || (b[o + 2] & 0x80) === 0)) return;
     const r = decodeDns(b, o, end, !listening);
     if (!r.ok) {
-      if (host.wants('anomaly')) host.emit({ kind: 'anomaly', ...host.base(flow), layer: 'dns', reason: r.reason, flowId: flow.id });
+      if (host.wants('anomaly')) host.emit({ kind: 'anomaly', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), layer: 'dns', reason: r.reason, flowId: flow.id });
       return;
     }
     if (this.pending === undefined && host.wants('dns')) this.pending = new Map();
@@ -157,7 +160,7 @@ class Mdns implements FlowAnalyzer {
       if (rr.type === 12 && /\._(?:tcp|udp)\.local$/i.test(rr.name)) services.add(rr.data);
       if ((rr.type === 1 || rr.type === 28) && rr.name) hostnames.add(rr.name);
     }
-    host.emit({ kind: 'mdns', ...host.base(flow), ...dnsFields(host, flow, m, 'udp'), services: [...services], hostnames: [...hostnames] });
+    host.emit({ kind: 'mdns', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), ...dnsFields(host, flow, m, 'udp'), services: [...services], hostnames: [...hostnames] });
   }
 }
 
@@ -172,10 +175,12 @@ class DhcpApp implements FlowAnalyzer {
     const d = r.value;
     host.dhcpSeen(flow, d, host.ts);
     if (!host.wants('dhcp')) return;
-    const base = host.base(flow);
     host.emit({
       kind: 'dhcp',
-      ...base,
+      ts: host.ts,
+      frame: host.frame,
+      file: host.file,
+      device: host.deviceRef(flow),
       op: d.op,
       messageType: d.messageType,
       messageTypeName: d.messageType !== undefined ? DHCP_MESSAGE_TYPES[d.messageType] ?? `TYPE${d.messageType}` : undefined,
@@ -206,7 +211,7 @@ class SsdpApp implements FlowAnalyzer {
     const sv = host.server(flow);
     host.emit({
       kind: 'ssdp',
-      ...host.base(flow),
+      ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow),
       client: toServer ? c : sv,
       server: toServer ? sv : c,
       method: s.method,
@@ -227,7 +232,7 @@ class PortMapApp implements FlowAnalyzer {
     if (!host.wants('natpmp')) return;
     const r = decodePortMap(b, o, end);
     if (!r.ok) return;
-    host.emit({ kind: 'natpmp', ...host.base(flow), client: host.client(flow), server: host.server(flow), ...r.value });
+    host.emit({ kind: 'natpmp', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), client: host.client(flow), server: host.server(flow), ...r.value });
   }
 }
 
@@ -442,13 +447,17 @@ class HttpApp implements FlowAnalyzer {
         q += c.length;
       }
     }
-    const base = { ...host.base(flow), ts: m.ts, frame: m.frame };
+    const file = host.file;
+    const device = host.deviceRef(flow);
     const prefix = body.length > BODY_PREFIX ? copyBytes(body, 0, BODY_PREFIX) : body;
     if (h.kind === 'request') {
       if (host.wants('http-request')) {
         host.emit({
           kind: 'http-request',
-          ...base,
+          ts: m.ts,
+          frame: m.frame,
+          file,
+          device,
           flowId: flow.id,
           client: host.client(flow),
           server: host.server(flow),
@@ -484,7 +493,10 @@ class HttpApp implements FlowAnalyzer {
               : undefined;
           host.emit({
             kind: 'upnp-soap',
-            ...base,
+            ts: m.ts,
+          frame: m.frame,
+          file,
+          device,
             flowId: flow.id,
             client: host.client(flow),
             server: host.server(flow),
@@ -500,7 +512,10 @@ class HttpApp implements FlowAnalyzer {
       const req = m.request;
       host.emit({
         kind: 'http-response',
-        ...base,
+        ts: m.ts,
+        frame: m.frame,
+        file,
+        device,
         flowId: flow.id,
         client: host.client(flow),
         server: host.server(flow),
@@ -554,7 +569,7 @@ class TlsApp implements FlowAnalyzer {
   private alert(fromServer: boolean, level: number | undefined, description: number | undefined): void {
     const host = this.host;
     if (level === undefined || !host.wants('tls-alert')) return;
-    host.emit({ kind: 'tls-alert', ...host.base(this.flow), flowId: this.flow.id, client: host.client(this.flow), server: host.server(this.flow), fromServer, level, description });
+    host.emit({ kind: 'tls-alert', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(this.flow), flowId: this.flow.id, client: host.client(this.flow), server: host.server(this.flow), fromServer, level, description });
   }
 
   private handshake(fromClient: boolean, type: number, b: Uint8Array, o: number, end: number, rv: number): void {
@@ -578,7 +593,7 @@ class TlsApp implements FlowAnalyzer {
       const versions = ch.supportedVersions.length > 0 ? ch.supportedVersions : [ch.helloVersion];
       host.emit({
         kind: 'tls-client-hello',
-        ...host.base(flow),
+        ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow),
         flowId: flow.id,
         client: host.client(flow),
         server: host.server(flow),
@@ -611,7 +626,7 @@ class TlsApp implements FlowAnalyzer {
       const j = ja3s(sh);
       host.emit({
         kind: 'tls-server-hello',
-        ...host.base(flow),
+        ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow),
         flowId: flow.id,
         client: host.client(flow),
         server: host.server(flow),
@@ -641,7 +656,7 @@ class TlsApp implements FlowAnalyzer {
       const t = host.ts * 1000;
       host.emit({
         kind: 'tls-certificate',
-        ...host.base(flow),
+        ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow),
         flowId: flow.id,
         client: host.client(flow),
         server: host.server(flow),
@@ -686,12 +701,12 @@ class MqttApp implements FlowAnalyzer {
     if (toServer) {
       const r = decodeMqttConnect(d, 0, d.length);
       if (r.ok && host.wants('mqtt-connect')) {
-        host.emit({ kind: 'mqtt-connect', ...host.base(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), ...r.value });
+        host.emit({ kind: 'mqtt-connect', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), ...r.value });
       }
     } else {
       const r = decodeMqttConnack(d, 0, d.length);
       if (r.ok && host.wants('mqtt-connack')) {
-        host.emit({ kind: 'mqtt-connack', ...host.base(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), returnCode: r.value.returnCode, accepted: r.value.returnCode === 0 });
+        host.emit({ kind: 'mqtt-connack', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), returnCode: r.value.returnCode, accepted: r.value.returnCode === 0 });
       }
     }
     this.check();
@@ -720,7 +735,7 @@ class LoginApp implements FlowAnalyzer {
     for (const s of steps) {
       host.emit({
         kind: 'login',
-        ...host.base(flow),
+        ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow),
         service: this.service,
         flowId: flow.id,
         client: host.client(flow),

@@ -157,10 +157,12 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
   }
 
-  base(flow: Flow): EventBase {
-    const b: EventBase = { ts: this.ts, frame: this.frame, file: this.input };
-    if (flow.device) b.device = this.deviceRefFor(flow);
-    return b;
+  get file(): string {
+    return this.input;
+  }
+
+  deviceRef(flow: Flow): DeviceRef | undefined {
+    return this.deviceRefFor(flow);
   }
 
   private deviceRefFor(flow: Flow): DeviceRef | undefined {
@@ -349,7 +351,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
     flow.lastTs = pv.ts;
     flow.lastFrame = this.frame;
-    if (isNew && this.want.has('flow-open')) this.emit({ kind: 'flow-open', ...this.base(flow), flow: this.snapshot(flow) });
+    if (isNew && this.want.has('flow-open')) this.emit({ kind: 'flow-open', ts: this.ts, frame: this.frame, file: this.input, device: this.deviceRefFor(flow), flow: this.snapshot(flow) });
     if (isTcp) this.tcp(pv, flow, toServer, flags);
     if (flow.analyzer !== null && pv.payloadLen > 0 && !flow.closed) this.app(pv, flow, toServer, isTcp);
     return flow;
@@ -491,7 +493,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     if (next !== prev) {
       f.tcpState = next;
       if (f.acceptFrame === 0 && (next === 'syn-ack' || next === 'established')) f.acceptFrame = this.frame;
-      if (this.want.has('flow-state')) this.emit({ kind: 'flow-state', ...this.base(f), flow: this.snapshot(f), previous: prev });
+      if (this.want.has('flow-state')) this.emit({ kind: 'flow-state', ts: this.ts, frame: this.frame, file: this.input, device: this.deviceRefFor(f), flow: this.snapshot(f), previous: prev });
       if (next === 'closed' || next === 'reset' || next === 'rejected') {
         // flow-close is emitted when the record is retired (a sweep or the end of the input),
         // so its totals include the packets that follow the FIN/RST
@@ -726,11 +728,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     f.oooC = undefined;
     f.oooS = undefined;
     if (this.want.has('flow-close')) {
-      const base = this.base(f);
-      base.ts = f.lastTs;
-      base.frame = f.lastFrame;
-      base.file = f.input;
-      this.emit({ kind: 'flow-close', ...base, flow: this.snapshot(f), reason });
+      this.emit({ kind: 'flow-close', ts: f.lastTs, frame: f.lastFrame, file: f.input, device: this.deviceRefFor(f), flow: this.snapshot(f), reason });
     }
   }
 
