@@ -164,7 +164,7 @@ async function runAt(rate, secs) {
   }, 2000);
   const t0 = Date.now();
   const cpu0 = threadCpu(mon.pid);
-  const tcpdumpPid = childPids(mon.pid)[0];
+  const tcpdumpPid = childPids(mon.pid).find((p) => /tcpdump/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')) && !/--version/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
   const tcpdump0 = tcpdumpPid ? cpuOf(tcpdumpPid) : 0;
   let replayCpu = NaN;
   const loops = Math.max(1, Math.ceil((rate * secs) / Math.max(1, capPackets)));
@@ -209,6 +209,8 @@ async function runAt(rate, secs) {
     actualPps,
     captured: cap.packets,
     kernelDropped: cap.dropped,
+    restarts: cap.restarts,
+    ...(cap.packets + cap.dropped < 0.99 * sent ? { missing: sent - cap.packets - cap.dropped, log: err.split('\n').filter((l) => !/epoch:/.test(l)).slice(-8) } : {}),
     cpu: { ...cpuShares(cpu0, cpu1, playedS), tcpdump: `${Math.round((100 * tcpdumpCpu) / playedS)}%`, tcpreplay: `${Math.round((100 * replayCpu) / playedS)}%` },
     epochs: epochStats(err),
     rssMiB: rss.map((x) => Math.round(x / 1048576)),

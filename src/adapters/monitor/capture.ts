@@ -1,12 +1,14 @@
-// The monitor's live capture: a supervised `tcpdump -w -` whose pcap
-// stream (buffered by tcpdump, flushed every second with SIGUSR2, and at its
-// exit) feeds a packet sink. When tcpdump dies it is restarted with
-// exponential backoff (reset after a healthy run) and the owner is told, so
+// The monitor's live capture: a supervised `tcpdump -U -w -` whose pcap
+// stream feeds a packet sink. (-U, a write per packet, costs tcpdump and the
+// reader a third of a core at 100k packets/s; but without it the only way to
+// bound the latency is tcpdump's SIGUSR2 flush, which runs fflush in a signal
+// handler and corrupted the stream mid-write in bench/monitor-load.mjs.)
+// When tcpdump dies it is restarted with exponential backoff (reset after a healthy run) and the owner is told, so
 // it can raise an alert. Kernel drop counts come from tcpdump's statistics,
 // asked for with SIGUSR1 every few seconds and printed at exit.
 // The bytes go either to a packet sink parsed in this thread, or to a stream
 // consumer such as the decoding worker (decoder-thread.ts).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { PacketRecordSink } from '../../core/decode/capture-format.js';
 import { readCaptureStream } from '../capture/file-source.js';
 
@@ -20,12 +22,6 @@ export interface SupervisorOptions {
   /** A run longer than this resets the backoff. */
   healthyMs?: number;
   statsEveryMs?: number;
-  /**
-   * tcpdump writes its pcap stream through a stdio buffer flushed with SIGUSR2 this often (tcpdump >= 4.9),
-   * instead of one write per packet (-U): a third of a core less for tcpdump and the reader at 100k packets/s.
-   * 0, or an older tcpdump: -U.
-   */
-  flushEveryMs?: number;
   /** Kernel capture buffer in KiB (tcpdump -B): absorbs the pauses while an epoch is written. */
   bufferKiB?: number;
   log?: (msg: string) => void;
@@ -99,7 +95,6 @@ export class CaptureSupervisor {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly consumer: StreamConsumer;
-  private signalFlush: Promise<boolean> | undefined;
   private stopNow: (v: false) => void = () => undefined;
   private readonly stopSignal = new Promise<false>((resolve) => (this.stopNow = resolve));
 
@@ -116,20 +111,8 @@ export class CaptureSupervisor {
     this.loop ??= this.run();
   }
 
-  private args(flush: boolean): string[] {
-    return this.o.command ?? ['tcpdump', ...(flush ? [] : ['-U']), '-n', '-s', '262144', '-B', String(this.o.bufferKiB ?? 32768), '-w', '-', '-i', this.o.iface, ...(this.o.filter ?? [])];
-  }
-
-  /** Whether this tcpdump flushes its savefile on SIGUSR2 (4.9 and later; before, the signal would kill it). */
-  private async flushBySignal(): Promise<boolean> {
-    if (this.o.command || this.o.flushEveryMs === 0) return false;
-    this.signalFlush ??= new Promise((resolve) => {
-      execFile('tcpdump', ['--version'], { timeout: 5000 }, (_err, stdout, stderr) => {
-        const m = /tcpdump version (\d+)\.(\d+)/.exec(`${stdout}${stderr}`);
-        resolve(m !== null && (Number(m[1]) > 4 || (Number(m[1]) === 4 && Number(m[2]) >= 9)));
-      });
-    });
-    return this.signalFlush;
+  private args(): string[] {
+    return this.o.command ?? ['tcpdump', '-U', '-n', '-s', '262144', '-B', String(this.o.bufferKiB ?? 32768), '-w', '-', '-i', this.o.iface, ...(this.o.filter ?? [])];
   }
 
   private async run(): Promise<void> {
@@ -141,8 +124,7 @@ export class CaptureSupervisor {
       if (this.stopped) break;
       if (!first) this.counters.restarts++;
       first = false;
-      const flush = await this.flushBySignal();
-      const [cmd, ...args] = this.args(flush);
+      const [cmd, ...args] = this.args();
       const t0 = Date.now();
       const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;
@@ -175,12 +157,6 @@ export class CaptureSupervisor {
         if (running() && !this.o.command) child.kill('SIGUSR1');
       }, this.o.statsEveryMs ?? 5000);
       stats.unref();
-      const flusher = flush
-        ? setInterval(() => {
-            if (running()) child.kill('SIGUSR2');
-          }, this.o.flushEveryMs ?? 1000)
-        : undefined;
-      flusher?.unref();
       let result: ConsumeResult = {};
       if (child.stdout) {
         result = await this.consumer.consume(child.stdout, `live:${this.o.iface}`, (n) => {
@@ -197,7 +173,6 @@ export class CaptureSupervisor {
       }
       const { code, signal } = await closed;
       clearInterval(stats);
-      clearInterval(flusher);
       this.droppedBefore += this.droppedRun;
       this.droppedRun = 0;
       this.counters.dropped = this.droppedBefore;
