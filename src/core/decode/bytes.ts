@@ -111,8 +111,15 @@ export function indexOfAscii(b: Uint8Array, needle: string, o: number, end: numb
 
 /** Index of CRLF CRLF (end of an HTTP-style header block) in b[o..end), or -1. */
 export function indexOfHeaderEnd(b: Uint8Array, o: number, end: number): number {
-  for (let i = o; i + 3 < end; i++) {
-    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+  // Boyer-Moore-Horspool on the needle's last byte: most head bytes are neither CR nor LF, so the window moves by 4
+  let i = o;
+  while (i + 3 < end) {
+    const c = b[i + 3];
+    if (c === 10) {
+      if (b[i + 2] === 13 && b[i + 1] === 10 && b[i] === 13) return i;
+      i += 2;
+    } else if (c === 13) i += 1;
+    else i += 4;
   }
   return -1;
 }

@@ -95,6 +95,8 @@ interface Group {
   firstTs: number;
   lastTs: number;
   resolvers: Set<string>;
+  /** The resolver of the previous query (a device asks the same one again and again: its text is made once). */
+  lastResolver: string;
 }
 
 export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
@@ -152,6 +154,7 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
         firstTs: e.ts,
         lastTs: e.ts,
         resolvers: new Set(),
+        lastResolver: '',
       };
       prune(groups, MAX_GROUPS, (x) => x.queries >= c.minQueries || x.encoded > 0 || x.tools.size > 0);
       groups.set(k, g);
@@ -159,7 +162,10 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
     g.bytes += e.size;
     if (e.ts > g.lastTs) g.lastTs = e.ts;
     g.queries++;
-    if (g.resolvers.size < 5) g.resolvers.add(endpointText(e.server));
+    if (g.resolvers.size < 5 && (e.server.ip !== g.lastResolver || g.resolvers.size === 0)) {
+      g.resolvers.add(endpointText(e.server));
+      g.lastResolver = e.server.ip;
+    }
     g.frames.push(e.frame);
     g.types.set(q.typeName, (g.types.get(q.typeName) ?? 0) + 1);
     if (ODD_TYPES.has(q.type)) g.oddTypes++;

@@ -57,10 +57,21 @@ export function maxDistinctInWindow(a: Attempt[], w: number): { count: number; f
  * only while the target never answered), so an ordinary device costs a few
  * map lookups per flow and no allocation.
  */
+interface ScanGroup {
+  kind: Group['kind'];
+  what: string;
+  scope: Group['scope'];
+  targets: Map<string, Attempt>;
+}
+
+const KIND_INDEX: Record<Group['kind'], number> = { horizontal: 0, vertical: 2, arp: 4, icmp: 6 };
+
 interface PerDevice {
   device: DeviceRef;
   file: string;
-  groups: Map<string, { kind: Group['kind']; what: string; scope: Group['scope']; targets: Map<string, Attempt> }>;
+  groups: Map<string, ScanGroup>;
+  /** The same groups by kind and scope, then by `what`: found without making a key string per flow. */
+  index: Array<Map<string, ScanGroup> | undefined>;
   total: number;
 }
 
@@ -76,19 +87,22 @@ export function lateralScanDetector(cfg: DetectorConfig): Detector {
     const k = fallback ? deviceKey(fallback) : deviceKeyOf(e, client as Endpoint);
     let d = devices.get(k);
     if (!d) {
-      d = { device: fallback ?? deviceOf(e, client as Endpoint), file, groups: new Map(), total: 0 };
+      d = { device: fallback ?? deviceOf(e, client as Endpoint), file, groups: new Map(), index: [], total: 0 };
       devices.set(k, d);
     }
     return d;
   };
 
   const note = (d: PerDevice, kind: Group['kind'], what: string, scope: Group['scope'], target: string, ts: number, frame: number, failed: boolean) => {
-    const gk = `${kind}|${what}|${scope}`;
-    let g = d.groups.get(gk);
+    const ix = KIND_INDEX[kind] + (scope === 'lan' ? 0 : 1);
+    let byWhat = d.index[ix];
+    let g = byWhat?.get(what);
     if (!g) {
       if (d.total >= MAX_ATTEMPTS) return;
       g = { kind, what, scope, targets: new Map() };
-      d.groups.set(gk, g);
+      d.groups.set(`${kind}|${what}|${scope}`, g);
+      if (byWhat === undefined) d.index[ix] = byWhat = new Map();
+      byWhat.set(what, g);
     }
     const a = g.targets.get(target);
     if (a) {

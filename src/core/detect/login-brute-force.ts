@@ -99,7 +99,7 @@ export function loginBruteForceDetector(cfg: DetectorConfig): Detector {
           return;
         }
         case 'http-response': {
-          if (!e.request || !withAuth.delete(`${e.flowId}|${e.request.frame}`)) return;
+          if (!e.request || withAuth.size === 0 || !withAuth.delete(`${e.flowId}|${e.request.frame}`)) return;
           if (e.status === 401 || e.status === 403) record(target(e.client, e.server, 'http', e.file, e.device), e.ts, e.frame, false);
           else if (e.status >= 200 && e.status < 400) record(target(e.client, e.server, 'http', e.file, e.device), e.ts, e.frame, true);
           return;

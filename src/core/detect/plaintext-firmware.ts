@@ -84,8 +84,8 @@ export function classifyFirmwarePath(path: string): { kind: FirmwareKind; why: s
 
 export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
   const byDevice = new Map<string, PerDevice>();
-  /** Requests judged firmware-like by their path, by `flowId|frame`, so their response can add to them. */
-  const judged = new Map<string, Seen>();
+  /** Requests judged firmware-like by their path, by request frame (numbers: no key string per response), so their response can add to them. */
+  const judged = new Map<number, { flowId: number; seen: Seen }>();
   /** TFTP read requests per (client,server) pair. */
   const tftp = new Map<string, { device: DeviceRef; flow: FlowInfo; file: string; frame: number }>();
 
@@ -108,7 +108,7 @@ export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
     // the request alone shows the update channel is plain HTTP; its response may upgrade it to an image
     add(deviceOf(e, e.client, e.server), seen);
     if (judged.size > 10_000) judged.clear();
-    judged.set(`${e.flowId}|${e.frame}`, seen);
+    judged.set(e.frame, { flowId: e.flowId, seen });
   };
 
   const onResponse = (e: HttpResponseEvent) => {
@@ -117,7 +117,9 @@ export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
     // cheap gates first: most responses are HTML/JSON/images with none of the magic first bytes
     const magic = b.length >= 2 && MAGIC_FIRST.has(b[0]) ? firmwareMagic(b) : undefined;
     const binaryType = e.contentType !== undefined && BINARY_TYPE.test(e.contentType);
-    const prior = e.request ? judged.get(`${e.flowId}|${e.request.frame}`) : undefined;
+    const j = e.request !== undefined && judged.size > 0 ? judged.get(e.request.frame) : undefined;
+    // frame numbers restart with each input: the flow tells the request apart
+    const prior = j !== undefined && j.flowId === e.flowId ? j.seen : undefined;
     if (magic === undefined && !binaryType && prior === undefined) return;
     const big = (e.contentLength ?? 0) >= cfg.plaintextFirmware.minImageBytes;
     const reqPath = e.request?.path;

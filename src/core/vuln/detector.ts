@@ -71,9 +71,11 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
           const f = e.flow;
           if (f.acceptedFrame === undefined || f.proto !== 'tcp' || f.server.port === undefined || !f.server.local) return;
           const c = deviceOf(f.server);
-          if (!c) return;
-          port(c, f.server.port);
-          note(c, 'openPort', `${f.server.port}/tcp`, { file: e.file, frame: f.acceptedFrame });
+          const n = f.server.port;
+          // a port already listed was noted when first seen
+          if (!c || c.ev.openPorts.some((x) => x.port === n && x.proto === 'tcp')) return;
+          port(c, n);
+          note(c, 'openPort', `${n}/tcp`, { file: e.file, frame: f.acceptedFrame });
           return;
         }
         case 'http-response': {
@@ -99,8 +101,9 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
           const c = deviceOf(sender);
           if (!c) return;
           const list = (c.ev.ssdpServer ??= []);
-          const s = e.serverHeader.slice(0, 512);
-          if (!list.includes(s)) list.push(s);
+          const s = e.serverHeader.length > 512 ? e.serverHeader.slice(0, 512) : e.serverHeader;
+          if (list.includes(s)) return;
+          list.push(s);
           note(c, 'ssdpServer', s, e);
           return;
         }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeHttpHead, header, type HttpHead } from '../../../src/core/decode/http.js';
+import { indexOfHeaderEnd } from '../../../src/core/decode/bytes.js';
 
 function reference(b: Uint8Array, o: number, headEnd: number, only?: ReadonlySet<string>): { ok: true; value: HttpHead } | { ok: false; reason: string } {
   if (headEnd - o > 64 * 1024) return { ok: false, reason: 'head-too-large' };
@@ -107,5 +108,23 @@ describe('HTTP head parser', () => {
     const head = fc.array(line, { maxLength: 10 }).map((ls) => ls.join('\r\n'));
     fc.assert(fc.property(head, (s) => same(s)), { numRuns: 3000 });
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (x) => same(x)), { numRuns: 1000 });
+  });
+});
+
+describe('end of head search', () => {
+  it('finds the first CRLFCRLF inside [o, end) exactly like a naive scan', () => {
+    const naive = (b: Uint8Array, o: number, end: number): number => {
+      for (let i = o; i + 3 < end; i++) if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+      return -1;
+    };
+    const arb = fc.tuple(fc.uint8Array({ maxLength: 80 }).map((x) => x.map((v) => [13, 10, 65, 0x0a, 0x0d][v % 5])), fc.nat(10), fc.nat(10));
+    fc.assert(
+      fc.property(arb, ([b, a, z]) => {
+        const o = Math.min(a, b.length);
+        const end = Math.max(o, b.length - z);
+        expect(indexOfHeaderEnd(b, o, end)).toBe(naive(b, o, end));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
