@@ -292,6 +292,9 @@ export class DecoderThread implements StreamConsumer {
         }
       }
       flush();
+    } catch (e) {
+      // the pipe failed: like an unreadable stream, the run ends and tcpdump is restarted
+      return { error: `read failed: ${(e as Error).message}` };
     } finally {
       fill = 0; // nothing more to send after an early return
       this.onDeath = undefined;

@@ -115,6 +115,19 @@ describe.skipIf(!haveData)('DecoderThread', () => {
     expect(r.error).toMatch(/not a pcap or pcapng capture/);
   });
 
+  it('ends the run when the pipe fails, and the next run starts clean', async () => {
+    const t = new DecoderThread({ label: 'live:test0', ...fromSource });
+    threads.push(t);
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield* chunks(SCAN, [50_000]);
+      throw new Error('EPIPE');
+    }
+    expect((await t.consume(failing(), 'live:test0', () => undefined)).error).toBe('read failed: EPIPE');
+    expect(await t.consume(chunks(HTTP_AUTH), 'live:test0', () => undefined)).toEqual({ error: undefined });
+    const got = await t.rotate();
+    expect(got!.findings.map((f) => f.id)).toContain('plaintext-credentials');
+  });
+
   it('a worker that cannot load its detectors is restarted with backoff and reported each time', async () => {
     const crashes: string[] = [];
     const t = new DecoderThread({
