@@ -7,7 +7,7 @@ import { concatBytes, copyBytes, indexOfHeaderEnd, latin1, u16 } from '../decode
 import { decodeDns, type DnsMessage } from '../decode/dns.js';
 import { decodeDhcp, DHCP_MESSAGE_TYPES, type Dhcp } from '../decode/dhcp.js';
 import { decodeHttpHead, header, looksLikeHttpStart, HTTP_MAX_HEAD, type HttpHead } from '../decode/http.js';
-import { decodeSsdp } from '../decode/ssdp.js';
+import { decodeSsdp, type Ssdp } from '../decode/ssdp.js';
 import { decodePortMap } from '../decode/natpmp.js';
 import { decodeMqttConnack, decodeMqttConnect, mqttVarint } from '../decode/mqtt.js';
 import { FtpLogin, TelnetLogin, type LoginStep } from '../decode/login.js';
@@ -202,11 +202,22 @@ class DhcpApp implements FlowAnalyzer {
 
 class SsdpApp implements FlowAnalyzer {
   done = false;
+  /** A device repeats the same few announcements every few seconds: each distinct datagram is decoded once (the result is read-only). */
+  private seen: Map<string, Ssdp | null> | undefined;
   data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
     if (!host.wants('ssdp')) return;
-    const r = decodeSsdp(b, o, end);
-    if (!r.ok) return;
-    const s = r.value;
+    const key = end - o <= 2048 ? latin1(b, o, end) : undefined;
+    let s = key === undefined ? undefined : this.seen?.get(key);
+    if (s === undefined) {
+      const r = decodeSsdp(b, o, end);
+      s = r.ok ? r.value : null;
+      if (key !== undefined) {
+        this.seen ??= new Map();
+        if (this.seen.size >= 64) this.seen.clear();
+        this.seen.set(key, s);
+      }
+    }
+    if (s === null) return;
     const c = host.client(flow);
     const sv = host.server(flow);
     host.emit({
