@@ -3,8 +3,9 @@
 // one discovery interval; a UPnP mapping added by the console raises an
 // alert; `lab traffic` raises the infected device's findings; a webhook
 // receiver and a mosquitto, both on the router's loopback, get them (with the
-// Home Assistant discovery topics). Faults: the tcpdump child killed (restart
-// + alert), the daemon SIGKILLed and restarted (clean store, nothing lost).
+// Home Assistant discovery topics). The capture is decoded in the daemon's
+// worker thread (its default). Faults: the tcpdump child killed (restart +
+// alert), the daemon SIGKILLed and restarted (clean store, nothing lost).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,6 +172,9 @@ describe.skipIf(!ready)('iotguard monitor on the lab router', () => {
       60_000,
     );
     expect([...got]).toEqual(expect.arrayContaining(['dns-tunnel', 'lateral-scan']));
+    // the traffic was decoded by the daemon's worker thread: epochs with packets, and no worker crash
+    expect(Math.max(...[...monitorErr.matchAll(/epoch: (\d+) packets/g)].map((m) => Number(m[1])))).toBeGreaterThan(0);
+    expect(monitorErr).not.toMatch(/decoding worker died/);
     await until('the webhook to get the infected device findings', () => hooks().filter((h) => h.alert.kind === 'finding' && h.alert.device?.ip === '192.168.77.70').length >= 2, 15_000);
     const mq = await until('Home Assistant discovery and state on MQTT', () => {
       const text = existsSync(mqttFile) ? readFileSync(mqttFile, 'utf8') : '';
