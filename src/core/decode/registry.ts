@@ -38,24 +38,44 @@ export const ETHERTYPE_ARP = 0x0806;
 /** Encapsulations between the link and IP: they rewrite pv.ethertype and pv.l3Off, then the lookup goes on. */
 export const SHIM_DECODERS = new Map<number, LayerDecoder>([[0x8864, unwrapPppoe]]);
 
-/** Decode link, network and transport headers into pv (already reset). Never throws. */
+/**
+ * Decode link, network and transport headers into pv (already reset). Never throws.
+ *
+ * Ethernet, IPv4, TCP and UDP — nearly every packet — are called directly so
+ * V8 can inline them (a decoder fetched from a Map is a call it cannot see
+ * through); everything else goes through the registries. The direct calls
+ * are the registries' own entries for those keys.
+ */
 export function decodeLayers(pv: PacketView): void {
-  const link = LINK_DECODERS.get(pv.linktype);
-  if (link === undefined) {
-    pv.reason = 'unknown-linktype';
-    return;
+  const lt = pv.linktype;
+  if (lt === LINKTYPE.ETHERNET) decodeEthernet(pv);
+  else {
+    const link = LINK_DECODERS.get(lt);
+    if (link === undefined) {
+      pv.reason = 'unknown-linktype';
+      return;
+    }
+    link(pv);
   }
-  link(pv);
   if (pv.reason !== '' || pv.ethertype < 0) return;
-  const shim = SHIM_DECODERS.get(pv.ethertype);
-  if (shim !== undefined) {
-    shim(pv);
-    if (pv.reason !== '' || pv.ethertype < 0) return;
+  const et = pv.ethertype;
+  if (et === 0x0800) decodeIpv4(pv);
+  else {
+    const shim = SHIM_DECODERS.get(et);
+    if (shim !== undefined) {
+      shim(pv);
+      if (pv.reason !== '' || pv.ethertype < 0) return;
+    }
+    const net = ETHERTYPE_DECODERS.get(pv.ethertype);
+    if (net === undefined) return;
+    net(pv);
   }
-  const net = ETHERTYPE_DECODERS.get(pv.ethertype);
-  if (net === undefined) return;
-  net(pv);
   if (pv.reason !== '' || pv.l4Off < 0) return;
-  const tr = IPPROTO_DECODERS.get(pv.ipProto);
-  if (tr !== undefined) tr(pv);
+  const proto = pv.ipProto;
+  if (proto === 6) decodeTcp(pv);
+  else if (proto === 17) decodeUdp(pv);
+  else {
+    const tr = IPPROTO_DECODERS.get(proto);
+    if (tr !== undefined) tr(pv);
+  }
 }
