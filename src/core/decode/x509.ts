@@ -42,11 +42,16 @@ const CACHE_MAX = 2048;
 export function summarizeCertificate(der: Uint8Array): CertSummary | undefined {
   const key = der.length <= 16384 ? latin1(der, 0, der.length) : createHash('sha1').update(der).digest('hex');
   const hit = cache.get(key);
-  if (hit !== undefined) return hit === null ? undefined : { ...hit, subjectAltNames: [...hit.subjectAltNames] };
+  // summaries are frozen and shared: a certificate seen a thousand times is one object
+  if (hit !== undefined) return hit === null ? undefined : hit;
   const s = parseCertificate(der);
+  if (s !== undefined) {
+    Object.freeze(s.subjectAltNames);
+    Object.freeze(s);
+  }
   if (cache.size >= CACHE_MAX) cache.clear();
   cache.set(key, s ?? null);
-  return s === undefined ? undefined : { ...s, subjectAltNames: [...s.subjectAltNames] };
+  return s;
 }
 
 function parseCertificate(der: Uint8Array): CertSummary | undefined {
