@@ -28,7 +28,12 @@ import type {
   TlsCertificateInfo,
 } from './events.js';
 
-/** What analyzers may ask of the engine. */
+/**
+ * What analyzers may ask of the engine. Events spell out their base fields
+ * (`ts`, `frame`, `file: host.file`, `device: host.deviceRef(flow)`) instead
+ * of spreading a base object: an object spread costs ~0.2 µs per event,
+ * which was a tenth of the detectors' overhead.
+ */
 export interface AppHost {
   wants(kind: EventKind): boolean;
   emit(e: EngineEvent): void;

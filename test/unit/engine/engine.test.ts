@@ -219,4 +219,32 @@ describe('traffic engine', () => {
     expect(result.summary.errors?.[0].offset).toBe(good.length);
     expect(result.summary.errors?.[0].message).toMatch(new RegExp(`byte offset ${good.length}`));
   });
+  it('fills every header field HTTP events carry (the head parser keeps only those), in any case and order', () => {
+    const c = new TcpConv({ ...CAM, port: 51500 }, { ...ROUTER, port: 80 }, T0 + 5)
+      .handshake()
+      .client('POST /login.cgi HTTP/1.1\r\nx-noise: 1\r\nUSER-AGENT:  cam-app/2 \r\nContent-Type: application/x-www-form-urlencoded\r\nhost: 192.168.77.1\r\nSoapAction: "urn:x#Y"\r\nAuthorization: Digest username="admin", realm="r"\r\nContent-Length: 4\r\n\r\na=bc')
+      .server('HTTP/1.0 401 Unauthorized\r\nServer: Boa/0.94.14rc21\r\nwww-authenticate: Digest realm="r", nonce="n"\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n')
+      .close();
+    const { events } = runEngine(pcap(c.frames), { wants: ['http-request', 'http-response'] });
+    const [req] = ofKind(events, 'http-request');
+    expect(req).toMatchObject({ method: 'POST', path: '/login.cgi', host: '192.168.77.1', userAgent: 'cam-app/2', contentType: 'application/x-www-form-urlencoded', contentLength: 4, soapAction: 'urn:x#Y' });
+    expect(req.authorization).toMatchObject({ scheme: 'Digest', username: 'admin', cleartextPassword: false });
+    expect([...req.bodyPrefix]).toEqual([...Buffer.from('a=bc')]);
+    const [res] = ofKind(events, 'http-response');
+    expect(res).toMatchObject({ status: 401, reason: 'Unauthorized', version: 'HTTP/1.0', serverHeader: 'Boa/0.94.14rc21', authChallenge: 'Digest', contentType: 'text/html', contentLength: 0 });
+  });
+
+  it('emits one SSDP event per datagram, repeated announcements included (each distinct one is decoded once)', () => {
+    const notify = (nt: string) => `NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: ${nt}\r\nNTS: ssdp:alive\r\nSERVER: Linux/3.10 UPnP/1.0 cam/1.0\r\nLOCATION: http://192.168.77.20:49152/desc.xml\r\nUSN: uuid:1::${nt}\r\n\r\n`;
+    const frames: Frame[] = ['upnp:rootdevice', 'upnp:rootdevice', 'urn:schemas-upnp-org:device:Basic:1', 'upnp:rootdevice'].map((nt, i) => ({
+      ts: T0 + i,
+      data: eth(CAM.mac, '01:00:5e:7f:ff:fa', 0x0800, ipv4(CAM.ip, '239.255.255.250', 17, udp(1900, 1900, bytes(notify(nt))))),
+    }));
+    const { events } = runEngine(pcap(frames), { wants: ['ssdp'] });
+    const ssdp = ofKind(events, 'ssdp');
+    expect(ssdp.map((e) => e.target)).toEqual(['upnp:rootdevice', 'upnp:rootdevice', 'urn:schemas-upnp-org:device:Basic:1', 'upnp:rootdevice']);
+    expect(ssdp.map((e) => e.frame)).toEqual([1, 2, 3, 4]);
+    expect(ssdp.every((e) => e.method === 'NOTIFY' && e.serverHeader === 'Linux/3.10 UPnP/1.0 cam/1.0' && e.client.ip === CAM.ip)).toBe(true);
+    expect(ssdp[2].usn).toBe('uuid:1::urn:schemas-upnp-org:device:Basic:1');
+  });
 });
