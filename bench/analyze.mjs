@@ -11,49 +11,16 @@
 //
 // Usage: npm run build && node bench/analyze.mjs [--packets N] [--runs R] [--keep]
 // Needs mergecap, capinfos, tshark, tcpdump and /usr/bin/time (GNU time).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, flag, loadavg as load, opt, packetsOf, requireSetup, sharedData, timed, walk } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const data = join(root, '..', 'shared', 'data', 'pcap', 'iot-devices', 'iot-sentinel');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
+const data = join(sharedData, 'pcap', 'iot-devices', 'iot-sentinel');
 const target = opt('--packets', 2_000_000);
 const runs = opt('--runs', 1);
 const work = '/tmp/iotguard-bench';
-
-function need(cmd) {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`SKIP: ${cmd} is not installed`);
-    process.exit(0);
-  }
-}
-if (!existsSync(data)) {
-  console.log(`SKIP: ${data} is absent (the shared test corpus is not on this machine)`);
-  process.exit(0);
-}
-for (const c of ['mergecap', 'capinfos', 'tshark', 'tcpdump', '/usr/bin/time']) need(c);
-if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
-  console.log('build first: npm run build');
-  process.exit(1);
-}
-
-function walk(d, out = []) {
-  for (const n of readdirSync(d).sort()) {
-    const p = join(d, n);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (/\.pcap(ng)?$/.test(n)) out.push(p);
-  }
-  return out;
-}
-
-const packetsOf = (f) => Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', f], { encoding: 'utf8' }))?.[1]);
+requireSetup({ tools: ['mergecap', 'capinfos', 'tshark', 'tcpdump', '/usr/bin/time'], data });
 
 mkdirSync(work, { recursive: true });
 const base = join(work, 'sentinel-base.pcap');
@@ -72,14 +39,6 @@ for (const [file, n] of [
 const bigPackets = basePackets * copies;
 const quarterPackets = basePackets * quarterCopies;
 
-/** Run under GNU time: wall s, user s, sys s, max RSS MiB. */
-function timed(cmd, argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
-  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  if (!m) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rss: Number(m[4]) / 1024, status: r.status };
-}
-
 function best(cmd, argv) {
   let b;
   for (let i = 0; i < runs; i++) {
@@ -89,8 +48,6 @@ function best(cmd, argv) {
   return b;
 }
 
-const cli = join(root, 'bin', 'iotguard.js');
-const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
 console.log(`capture: ${big} (${bigPackets.toLocaleString('en-US')} packets, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB; ${copies} x ${basePackets} IoT Sentinel packets)`);
 console.log(`machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load before: ${load()}`);
 
@@ -114,4 +71,4 @@ console.log(`vs tshark:  ${ratio(tshark.wall, mine.wall)}x faster (wall), ${rati
 console.log(`vs tcpdump: ${ratio(tcpdump.wall, mine.wall)}x faster (wall), ${ratio(tcpdump.cpu, mine.cpu)}x (cpu)   target >= 3x`);
 console.log(`with the default detectors: ${ratio(tshark.wall, withDetectors.wall)}x / ${ratio(tshark.cpu, withDetectors.cpu)}x vs tshark, ${ratio(tcpdump.wall, withDetectors.wall)}x / ${ratio(tcpdump.cpu, withDetectors.cpu)}x vs tcpdump (wall / cpu), ${withDetectors.rss.toFixed(0)} MiB peak`);
 console.log(`memory: ${mineQuarter.rss.toFixed(0)} MiB peak on ${quarterPackets.toLocaleString('en-US')} packets, ${mine.rss.toFixed(0)} MiB on ${bigPackets.toLocaleString('en-US')} (target < 200 MiB, flat)`);
-if (args.includes('--clean')) rmSync(work, { recursive: true, force: true });
+if (flag('--clean')) rmSync(work, { recursive: true, force: true });

@@ -9,56 +9,24 @@
 //
 // Usage: npm run build && node bench/detectors.mjs [--packets N] [--runs R] [--mix] [--clean]
 // Needs mergecap and capinfos (wireshark-common) and /usr/bin/time (GNU time).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, flag, loadavg as load, opt, packetsOf, requireSetup, sharedData as data, timed as timedCmd, walk } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const data = join(root, '..', 'shared', 'data');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const target = opt('--packets', 1_000_000);
 const runs = opt('--runs', 3);
 const work = '/tmp/iotguard-bench-detectors';
-
-for (const c of ['mergecap', 'capinfos', '/usr/bin/time']) {
-  if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) {
-    console.log(`SKIP: ${c} is not installed`);
-    process.exit(0);
-  }
-}
-if (!existsSync(data)) {
-  console.log(`SKIP: ${data} is absent (the shared test corpus is not on this machine)`);
-  process.exit(0);
-}
-if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
-  console.log('build first: npm run build');
-  process.exit(1);
-}
-
-function walk(d, out = []) {
-  for (const n of readdirSync(d).sort()) {
-    const p = join(d, n);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (/\.pcap$/.test(n)) out.push(p);
-  }
-  return out;
-}
-
-const packetsOf = (f) => Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', f], { encoding: 'utf8' }))?.[1]);
+requireSetup({ tools: ['mergecap', 'capinfos', '/usr/bin/time'], data });
 
 mkdirSync(work, { recursive: true });
-const mix = args.includes('--mix');
+const mix = flag('--mix');
 const base = join(work, mix ? 'mix-base.pcap' : 'sentinel-base.pcap');
 if (!existsSync(base)) {
   // Ethernet pcap files only, so the merge stays one link type
   const dirs = mix ? ['pcap/iot-devices/iot-sentinel', 'dns-tunnel/dmachard-datasets-malicious-dns', 'pcap/scan-telnet-malware', 'pcap/tls', 'pcap/http-download'] : ['pcap/iot-devices/iot-sentinel'];
   const files = dirs
-    .flatMap((d) => walk(join(data, d)))
+    .flatMap((d) => walk(join(data, d), /\.pcap$/))
     .filter((f) => /encapsulation:\s+ether\s*$/m.test(execFileSync('capinfos', ['-E', '-M', f], { encoding: 'utf8' })));
   execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', base, ...files]);
 }
@@ -69,13 +37,11 @@ if (!existsSync(file)) execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', file,
 const packets = basePackets * copies;
 
 function timed(argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', process.execPath, join(root, 'bin', 'iotguard.js'), ...argv], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
-  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  if (!m || r.status !== 0) throw new Error(`analyze failed: ${r.stderr.slice(-500)}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rss: Number(m[4]) / 1024, findings: JSON.parse(r.stdout).findings.length };
+  const r = timedCmd(process.execPath, [cli, ...argv], { stdout: true });
+  if (r.status !== 0) throw new Error(`analyze failed: ${r.stderr.slice(-500)}`);
+  return { ...r, findings: JSON.parse(r.stdout).findings.length };
 }
 
-const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
 console.log(`capture: ${file} (${packets.toLocaleString('en-US')} packets, ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB)`);
 console.log(`machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load before: ${load()}`);
 const on = [];
@@ -94,5 +60,5 @@ console.log(row('analyze (all 11 detectors)', on));
 const rw = best(on, 'wall') / best(off, 'wall');
 const rc = best(on, 'cpu') / best(off, 'cpu');
 console.log(`\ndetectors cost: ${rw.toFixed(2)}x wall, ${rc.toFixed(2)}x cpu (best of ${runs})   target <= 1.5x`);
-if (args.includes('--clean')) rmSync(work, { recursive: true, force: true });
+if (flag('--clean')) rmSync(work, { recursive: true, force: true });
 process.exitCode = rw <= 1.5 ? 0 : 1;
