@@ -1,7 +1,7 @@
 // The UPnP device description (UPnP Device Architecture 2.0 §2.3): what a
 // device says it is (manufacturer, model, firmware). Pure: text in. Apart from
 // ssdp.ts so the XML parser loads only once a description is fetched.
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser } from '../upnp/fxp.js';
 
 export interface UpnpDeviceDescription {
   deviceType?: string;

@@ -3,7 +3,7 @@
 // is hostile by assumption: size is capped by the caller, DOCTYPE/ENTITY
 // declarations are refused outright (billion-laughs and external entities have
 // no place in UPnP, UDA 2.0 §2.3), and parsing never throws to the caller.
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from './fxp.js';
 
 export type XmlResult = { ok: true; value: Record<string, unknown> } | { ok: false; reason: string };
 

@@ -8,7 +8,7 @@ import type { DetectorContext, Detector, EngineEvent, Endpoint, EventKind } from
 import type { Finding } from '../model/finding.js';
 import { htmlTitle, type DeviceEvidence, type EvidencePort } from './evidence.js';
 import { findingFor, matchDevice } from './match.js';
-import type { KevCatalog } from './schema.js';
+import type { KevCatalog } from './catalog.js';
 
 interface Seen {
   file: string;
@@ -34,10 +34,16 @@ export interface KevDetector extends Detector {
 export function kevDetector(catalog: KevCatalog): KevDetector {
   const devices = new Map<string, Collected>();
 
+  /** Endpoint objects are shared by a flow's events: the multicast/broadcast verdict is kept per object. */
+  const notDevice = new WeakSet<Endpoint>();
+
   const deviceOf = (ep: Endpoint): Collected | undefined => {
-    if (!ep.local || !ep.ip) return undefined;
+    if (!ep.local || !ep.ip || notDevice.has(ep)) return undefined;
     // Multicast / broadcast destinations are never a device.
-    if (/^(22[4-9]|23\d)\./.test(ep.ip) || ep.ip.endsWith('.255') || ep.ip.startsWith('ff')) return undefined;
+    if (/^(22[4-9]|23\d)\./.test(ep.ip) || ep.ip.endsWith('.255') || ep.ip.startsWith('ff')) {
+      notDevice.add(ep);
+      return undefined;
+    }
     const key = ep.mac ?? `ip:${ep.ip}`;
     let c = devices.get(key);
     if (!c) {
@@ -88,8 +94,9 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
             p.http.server = e.serverHeader.slice(0, 512);
             note(c, 'httpServer', p.http.server, e);
           }
-          const title = e.bodyPrefix.length ? htmlTitle(latin1.decode(e.bodyPrefix)) : undefined;
-          if (title && !p.http.title) {
+          // the first title a port serves is the one kept: later pages are not decoded
+          const title = !p.http.title && e.bodyPrefix.length ? htmlTitle(latin1.decode(e.bodyPrefix)) : undefined;
+          if (title) {
             p.http.title = title;
             note(c, 'httpTitle', title, e);
           }

@@ -2,7 +2,7 @@
 // told us about one device, in the flat shape the vulnerability matcher reads.
 // `evidenceFromDevice` fills it from the discover/audit Device (CONTRACT.md);
 // `parseHttpHead` and `parseUpnpDescription` turn raw bytes into it.
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser } from '../upnp/fxp.js';
 import type { Device, DeviceService } from '../model/device.js';
 
 export interface EvidenceHttp {
