@@ -32,7 +32,7 @@ const PIPELINE = `
 import { readFileSync } from 'node:fs';
 const { evidenceFromDevice, vulnFindings } = await import(${JSON.stringify(join(root, 'dist/core/vuln/index.js'))});
 const { loadKevCatalog, runSafeChecks } = await import(${JSON.stringify(join(root, 'dist/adapters/probe/safe-checks.js'))});
-const catalog = loadKevCatalog();
+const catalog = await loadKevCatalog();
 const { devices } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const out = [];
 for (const d of devices) {

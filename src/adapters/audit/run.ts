@@ -142,7 +142,7 @@ export async function runAudit(opts: AuditOptions, log: (msg: string) => void, r
   const t0 = Date.now();
   const extra: Finding[] = [];
   try {
-    const catalog = loadKevCatalog();
+    const catalog = await loadKevCatalog();
     for (const d of discover?.devices ?? []) if (!d.self) extra.push(...vulnFindings(evidenceFromDevice(d as unknown as Device), catalog));
     steps.push({ name: 'vulnerabilities: known-exploited products', status: 'ok', seconds: (Date.now() - t0) / 1000, detail: `${catalog.entries.length} catalogue entries` });
     log(`[${n}/${total}] vulnerabilities: ${extra.length} match(es)`);

@@ -19,8 +19,10 @@ const init = workerData as DecoderInit;
 const mod = (await import(init.detectors.module)) as Record<string, unknown>;
 const factory = mod[init.detectors.name];
 if (typeof factory !== 'function') throw new Error(`${init.detectors.module} has no function ${init.detectors.name}`);
-const detectors = factory as () => Detector[];
-detectors(); // load and validate the data files now: a bad table fails the start, not the first epoch
+// loads and validates the data files now: a bad table fails the start, not the first epoch
+const detectors = await (factory as () => Promise<() => Detector[]>)();
+if (typeof detectors !== 'function') throw new Error(`${init.detectors.module}: ${init.detectors.name}() does not resolve to a detector factory`);
+detectors();
 
 const post = (m: FromDecoder): void => port.postMessage(m);
 const epoch = epochSink(init.label, detectors, (message) => post({ t: 'warning', message }));

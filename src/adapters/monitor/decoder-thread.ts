@@ -16,7 +16,11 @@ import { Worker } from 'node:worker_threads';
 import type { AnalyzeResult } from '../../core/engine/events.js';
 import type { ConsumeResult, StreamConsumer } from './capture.js';
 
-/** Where the worker finds its detectors: a module URL and the name of a `() => Detector[]` it exports. */
+/**
+ * Where the worker finds its detectors: a module URL and the name of an
+ * `async () => () => Detector[]` it exports (it loads the detectors' data and
+ * returns the factory each epoch calls, like `standardDetectorFactory`).
+ */
 export interface DetectorsRef {
   module: string;
   name: string;
@@ -54,7 +58,7 @@ export interface DecoderCrash {
 export interface DecoderThreadOptions {
   /** Input label for the engine (`live:<iface>`). */
   label: string;
-  /** Default: standardDetectors from src/adapters/capture/detectors.ts. */
+  /** Default: standardDetectorFactory from src/adapters/capture/detectors.ts. */
   detectors?: DetectorsRef;
   /** The worker module; default decode-worker.js beside this file (tests point at the .ts source). */
   workerUrl?: URL;
@@ -75,7 +79,7 @@ export interface DecoderThreadOptions {
   onCrash?: (info: DecoderCrash) => void;
 }
 
-const DEFAULT_DETECTORS: DetectorsRef = { module: new URL('../capture/detectors.js', import.meta.url).href, name: 'standardDetectors' };
+const DEFAULT_DETECTORS: DetectorsRef = { module: new URL('../capture/detectors.js', import.meta.url).href, name: 'standardDetectorFactory' };
 
 export class DecoderThread implements StreamConsumer {
   /** Packets parsed over every worker so far. */

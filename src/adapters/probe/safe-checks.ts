@@ -1,5 +1,6 @@
-// Opt-in "safe" vulnerability checks (nmap category `safe`) and the loader of
-// the known-exploited-vulnerability catalog.
+// Opt-in "safe" vulnerability checks (nmap category `safe`). The loader of the
+// known-exploited-vulnerability catalog lives in kev-catalog.ts (re-exported
+// here).
 //
 // A safe check is a plain HTTP GET of a page whose answer tells which product
 // (and often which firmware) a device is: the home page (Server header,
@@ -9,12 +10,9 @@
 // addresses the caller passes, only private or loopback ones unless the
 // caller names extra CIDRs.
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
 import { cidrContains, isPrivateIpv4, parseCidr } from '../../core/model/net.js';
 import {
-  compileKevCatalog,
   htmlTitle,
   parseUpnpDescription,
   type DeviceEvidence,
@@ -22,29 +20,7 @@ import {
   type KevCatalog,
 } from '../../core/vuln/index.js';
 
-export const KEV_CATALOG_PATH = fileURLToPath(new URL('../../../data/kev/iot-kev.json', import.meta.url));
-
-let cached: KevCatalog | undefined;
-
-/** Read and validate the catalog (data/kev/iot-kev.json unless a path is given). */
-export function loadKevCatalog(path = KEV_CATALOG_PATH): KevCatalog {
-  if (cached && path === KEV_CATALOG_PATH) return cached;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new IotguardError(ErrorCodes.FILE_NOT_FOUND, `cannot read vulnerability catalog ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new IotguardError(ErrorCodes.DATA_INVALID, `${path}: not JSON: ${(e as Error).message}`, { cause: e });
-  }
-  const catalog = compileKevCatalog(json, path);
-  if (path === KEV_CATALOG_PATH) cached = catalog;
-  return catalog;
-}
+export { KEV_CATALOG_PATH, loadKevCatalog } from './kev-catalog.js';
 
 export interface SafeGetResult {
   status: number;

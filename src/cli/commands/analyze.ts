@@ -81,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const { result, failures } = await analyzeFiles(files, {
     // the detectors and their data (KEV catalogue, port risk table, public suffix list) load only when they run: ~0.35 s of start-up
-    detectors: o.detectors ? (await import('../../adapters/capture/detectors.js')).standardDetectors() : [],
+    detectors: o.detectors ? (await (await import('../../adapters/capture/detectors.js')).standardDetectorFactory())() : [],
     onWarning: (m) => warn(m),
     onProgress: (done, total) => {
       progress.setTotal(total);

@@ -6,7 +6,7 @@ import { newCommand, parse } from '../command.js';
 import { color, printJson, warn } from '../ui.js';
 import { ErrorCodes, IotguardError } from '../../core/model/errors.js';
 import { TrafficEngine } from '../../core/engine/engine.js';
-import { standardDetectors } from '../../adapters/capture/detectors.js';
+import { standardDetectorFactory } from '../../adapters/capture/detectors.js';
 import { captureLive } from '../../adapters/capture/live.js';
 import { renderResult } from './analyze.js';
 
@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.netns && o.remote) throw new IotguardError(ErrorCodes.USAGE, '--netns and --remote cannot be combined');
   if (o.netns && !/^[A-Za-z0-9_.-]{1,64}$/.test(o.netns)) throw new IotguardError(ErrorCodes.USAGE, `not a namespace name: ${o.netns.slice(0, 40)}`);
 
-  const engine = new TrafficEngine({ detectors: o.detectors ? standardDetectors() : [], onWarning: (m) => warn(m) });
+  const engine = new TrafficEngine({ detectors: o.detectors ? (await standardDetectorFactory())() : [], onWarning: (m) => warn(m) });
   const label = `live:${o.remote ? `${o.remote}/` : o.netns ? `${o.netns}/` : ''}${o.iface}`;
   engine.beginInput(label);
   const ac = new AbortController();

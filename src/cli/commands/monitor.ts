@@ -232,7 +232,7 @@ export async function run(argv: string[]): Promise<number> {
       import('../../adapters/probe/upnp-risk-table.js'),
       import('../../core/model/errors.js'),
     ]);
-    const riskTable = loadPortRiskTable();
+    const riskTable = await loadPortRiskTable();
     const resolver = createNeighbourResolver({ nudge: false, inventory: false, reverseDns: false });
     upnp = async () => {
       try {
@@ -271,7 +271,7 @@ export async function run(argv: string[]): Promise<number> {
   const network = lanTarget && resolved?.iface ? { lan: lanTarget.cidr.text, router: resolved.iface.address } : undefined;
 
   // the same detectors as analyze and capture; in the decoding worker by default (it loads them itself)
-  const { standardDetectors } = await import('../../adapters/capture/detectors.js');
+  const standardDetectors = await (await import('../../adapters/capture/detectors.js')).standardDetectorFactory();
   const monitor = new Monitor(
     { store: ms, discover, upnp, detectors: standardDetectors, channels, log },
     {

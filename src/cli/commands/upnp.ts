@@ -204,7 +204,7 @@ Exit codes: 0 ran (whatever it found, also "no IGD"), 1 could not do its job, 2 
     return 0;
   }
 
-  const riskTable = loadPortRiskTable(o.riskTable);
+  const riskTable = await loadPortRiskTable(o.riskTable);
   const maxMappings = int('--max-mappings', o.maxMappings, 1, 65535);
   let ssdpHost: string | undefined;
   let ssdpPort: number | undefined;

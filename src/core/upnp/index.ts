@@ -9,3 +9,4 @@ export * from './observed.js';
 export * from './risk.js';
 export * from './soap.js';
 export * from './ssdp.js';
+export * from './risk-schema.js';

@@ -1,59 +1,18 @@
 // Mapping risk: how bad it is that the internet reaches a given port on a
-// device. The table is data (data/port-risk.json), validated here with zod so
-// a broken file is one clear error at load time, not a wrong verdict later.
-import { z } from 'zod';
-import { ErrorCodes, IotguardError } from '../model/errors.js';
-import { SEVERITIES, severityRank, type Severity } from '../model/finding.js';
+// device. The table is data (data/port-risk.json), validated on load with the
+// schema in risk-schema.ts so a broken file is one clear error at load time,
+// not a wrong verdict later. This module does not load zod: the detectors use
+// it, and the shipped table is checked when the package is built (see
+// src/adapters/data/stamps.ts).
+import { severityRank, type Severity } from '../model/finding.js';
+import type { PortRiskEntry, PortRiskTable } from './risk-schema.js';
 
-const portSpec = z.union([
-  z.number().int().min(0).max(65535),
-  z.string().regex(/^\d{1,5}-\d{1,5}$/, 'a port range like "3478-3479"'),
-]);
+export type { PortRiskEntry, PortRiskTable } from './risk-schema.js';
 
 /** What disabling UPnP means for a mapping of this kind. */
 export const IMPACT_KINDS = ['dangerous', 'needed', 'optional', 'unknown'] as const;
 export type ImpactKind = (typeof IMPACT_KINDS)[number];
 
-const entry = z.object({
-  service: z.string().min(1).max(64),
-  protocol: z.enum(['tcp', 'udp', 'both']),
-  ports: z.array(portSpec).min(1),
-  severity: z.enum(SEVERITIES),
-  /** dangerous: nobody should expose it; needed: the device works worse without it; optional: convenience. */
-  impact: z.enum(IMPACT_KINDS),
-  why: z.string().min(1).max(400),
-  /** What the user loses if UPnP goes away and what to do instead (one or two sentences). */
-  instead: z.string().min(1).max(400),
-});
-
-export const portRiskTableSchema = z.object({
-  version: z.literal(1),
-  default: z.object({
-    tcp: z.object({ severity: z.enum(SEVERITIES), why: z.string(), instead: z.string() }),
-    udp: z.object({ severity: z.enum(SEVERITIES), why: z.string(), instead: z.string() }),
-  }),
-  entries: z.array(entry).min(1),
-});
-
-export type PortRiskTable = z.infer<typeof portRiskTableSchema>;
-export type PortRiskEntry = z.infer<typeof entry>;
-
-export function validatePortRiskTable(raw: unknown, source = 'port-risk table'): PortRiskTable {
-  const r = portRiskTableSchema.safeParse(raw);
-  if (!r.success) {
-    const first = r.error.issues[0];
-    throw new IotguardError(ErrorCodes.DATA_INVALID, `${source}: ${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`);
-  }
-  for (const [i, e] of r.data.entries.entries()) {
-    for (const p of e.ports) {
-      if (typeof p === 'string') {
-        const [a, b] = p.split('-').map(Number);
-        if (a > b || b > 65535) throw new IotguardError(ErrorCodes.DATA_INVALID, `${source}: entries.${i}.ports: bad range ${p}`);
-      }
-    }
-  }
-  return r.data;
-}
 
 export interface MappingRisk {
   severity: Severity;

@@ -1,5 +1,6 @@
 // Known-exploited vulnerabilities (issue #12): the catalog schema, device
 // evidence and the passive matcher that turns evidence into findings.
+export * from './catalog.js';
 export * from './schema.js';
 export * from './evidence.js';
 export * from './version.js';

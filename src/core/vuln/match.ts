@@ -9,7 +9,7 @@
 // clears the entry (the device runs fixed firmware).
 import type { DeviceRef, Finding, Severity } from '../model/finding.js';
 import type { DeviceEvidence } from './evidence.js';
-import type { CompiledCondition, CompiledSignature, Confidence, EvidenceField, KevCatalog, KevEntry } from './schema.js';
+import type { CompiledCondition, CompiledSignature, Confidence, EvidenceField, KevCatalog, KevEntry } from './catalog.js';
 import { inRange } from './version.js';
 
 export interface MatchedFact {

@@ -1,6 +1,7 @@
 // The known-exploited-vulnerability catalog (data/kev/iot-kev.json): the
-// schema every entry must meet and its compiled form. Entries are data,
-// validated on load, so adding a vulnerability is an edit to the JSON only.
+// schema every entry must meet (its compiled form is in catalog.ts). Entries
+// are data, validated on load, so adding a vulnerability is an edit to the
+// JSON only.
 //
 // An entry says which CVE, which product, how to recognise an affected device
 // (signatures: every condition of one signature must hold on the same device;
@@ -8,32 +9,7 @@
 // a fix exists, which botnets use it and where each fact comes from.
 import { z } from 'zod';
 import { ErrorCodes, IotguardError } from '../model/errors.js';
-
-/** What a signature condition can look at; see evidence.ts for where each value comes from. */
-export const EVIDENCE_FIELDS = [
-  'httpServer', // HTTP `Server:` header of any open port
-  'httpTitle', // <title> of the page an HTTP port serves
-  'httpRealm', // realm of a WWW-Authenticate challenge
-  'httpBody', // body of a page fetched by an opt-in safe check (condition names the `path`)
-  'banner', // raw banner text of any open port (telnet, FTP, SSH, HTTP head...)
-  'ssdpServer', // SERVER header of SSDP answers / NOTIFY
-  'upnpManufacturer', // UPnP device description <manufacturer>
-  'upnpModel', // <modelName>, <modelNumber>, <friendlyName>, <modelDescription>
-  'upnpFirmware', // firmware / software version the description carries
-  'upnpServer', // Server header of the description's HTTP answer
-  'tlsSubject', // subject DN of a certificate the device presents
-  'tlsIssuer',
-  'vendor', // IEEE OUI organisation of the MAC
-  'deviceType', // the classifier's device type (camera, dvr, router...)
-  'openPort', // one of `ports` is open
-] as const;
-export type EvidenceField = (typeof EVIDENCE_FIELDS)[number];
-
-/** Fields that on their own never identify a product: a signature needs at least one other condition. */
-export const WEAK_FIELDS: readonly EvidenceField[] = ['openPort', 'deviceType'];
-
-export const CONFIDENCES = ['exact-version', 'product-family'] as const;
-export type Confidence = (typeof CONFIDENCES)[number];
+import { EVIDENCE_FIELDS, WEAK_FIELDS, compileKevCatalogData, type KevCatalog } from './catalog.js';
 
 const MAX_PATTERN = 300;
 
@@ -186,42 +162,13 @@ export type SignatureData = z.infer<typeof signatureSchema>;
 export type ConditionData = z.infer<typeof conditionSchema>;
 export type VersionRange = z.infer<typeof rangeSchema>;
 
-export interface CompiledCondition extends ConditionData {
-  regex?: RegExp;
-}
-
-export interface CompiledSignature {
-  name: string;
-  all: CompiledCondition[];
-  version?: { field: EvidenceField; regex: RegExp; ports?: number[]; path?: string };
-  family?: boolean;
-  note?: string;
-}
-
-export interface KevEntry extends Omit<KevEntryData, 'signatures'> {
-  signatures: CompiledSignature[];
-  rangeModels: (RegExp | undefined)[];
-}
-
-export interface KevCatalog {
-  entries: KevEntry[];
-  /** Where the catalog was read from, for messages. */
-  source: string;
-}
-
-function compileRegex(pattern: string, where: string, source: string): RegExp {
-  try {
-    return new RegExp(pattern, 'i');
-  } catch (e) {
-    throw new IotguardError(ErrorCodes.DATA_INVALID, `${source}: ${where}: bad regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`);
-  }
-}
+export type KevCatalogData = z.infer<typeof kevCatalogSchema>;
 
 /**
- * Validate a parsed catalog file and compile its patterns. Throws
+ * Validate a parsed catalog file against the schema. Throws
  * IOTGUARD_ERR_DATA_INVALID naming the first bad field.
  */
-export function compileKevCatalog(json: unknown, source = 'kev catalog'): KevCatalog {
+export function validateKevCatalog(json: unknown, source = 'kev catalog'): KevCatalogData {
   const parsed = kevCatalogSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -235,24 +182,13 @@ export function compileKevCatalog(json: unknown, source = 'kev catalog'): KevCat
       details: { path: issue.path, source },
     });
   }
-  const entries: KevEntry[] = parsed.data.entries.map((e) => {
-    const signatures = e.signatures.map((s, si): CompiledSignature => {
-      const all = s.all.map((c, ci) => ({
-        ...c,
-        regex: c.pattern ? compileRegex(c.pattern, `${e.id}.signatures.${si}.all.${ci}`, source) : undefined,
-      }));
-      let version: CompiledSignature['version'];
-      if (s.version) {
-        const regex = compileRegex(s.version.pattern, `${e.id}.signatures.${si}.version`, source);
-        if (!/\(\?<v>/.test(s.version.pattern)) {
-          throw new IotguardError(ErrorCodes.DATA_INVALID, `${source}: ${e.id}.signatures.${si}.version: the pattern needs a named group (?<v>...)`);
-        }
-        version = { field: s.version.field, regex, ports: s.version.ports, path: s.version.path };
-      }
-      return { name: s.name, all, version, family: s.family, note: s.note };
-    });
-    const rangeModels = (e.affected.ranges ?? []).map((r, ri) => (r.model ? compileRegex(r.model, `${e.id}.affected.ranges.${ri}.model`, source) : undefined));
-    return { ...e, signatures, rangeModels };
-  });
-  return { entries, source };
+  return parsed.data;
+}
+
+/**
+ * Validate a parsed catalog file and compile its patterns. Throws
+ * IOTGUARD_ERR_DATA_INVALID naming the first bad field.
+ */
+export function compileKevCatalog(json: unknown, source = 'kev catalog'): KevCatalog {
+  return compileKevCatalogData(validateKevCatalog(json, source), source);
 }

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { standardDetectors } from '../../../src/adapters/capture/detectors.js';
+import { standardDetectorFactory } from '../../../src/adapters/capture/detectors.js';
+
+const standardDetectors = await standardDetectorFactory();
 import { readCaptureStream } from '../../../src/adapters/capture/file-source.js';
 import { DecoderThread, type DecoderThreadOptions } from '../../../src/adapters/monitor/decoder-thread.js';
 import { Monitor } from '../../../src/adapters/monitor/daemon.js';

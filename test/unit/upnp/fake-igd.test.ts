@@ -27,7 +27,8 @@ const resolver: DeviceResolver = {
   },
 };
 
-const components = (): UpnpAuditComponents => ({ resolver, riskTable: loadPortRiskTable() });
+const riskTable = await loadPortRiskTable();
+const components = (): UpnpAuditComponents => ({ resolver, riskTable });
 
 let igd: FakeIgd | undefined;
 afterEach(async () => {

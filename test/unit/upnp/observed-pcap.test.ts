@@ -36,8 +36,8 @@ function udpPackets(buf: Buffer): Array<{ frame: number; src: string; dst: strin
 }
 
 describe.skipIf(!have)('observed NAT-PMP requests in nDPI natpmp.pcap', () => {
-  it('one finding per mapping request, with the ports tshark shows', () => {
-    const table = loadPortRiskTable();
+  it('one finding per mapping request, with the ports tshark shows', async () => {
+    const table = await loadPortRiskTable();
     const findings = udpPackets(readFileSync(file))
       .filter((p) => p.dport === 5351)
       .map((p) => findingFromNatPmpRequest(p.payload, { srcIp: p.src, dstIp: p.dst, dstPort: p.dport, frames: [p.frame] }, { riskTable: table }))

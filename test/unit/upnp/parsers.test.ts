@@ -27,7 +27,7 @@ import {
 } from '../../../src/core/upnp/index.js';
 import { loadPortRiskTable } from '../../../src/adapters/probe/upnp-risk-table.js';
 
-const table = loadPortRiskTable();
+const table = await loadPortRiskTable();
 
 describe('ssdp', () => {
   it('builds an M-SEARCH with CRLF and a clamped MX', () => {

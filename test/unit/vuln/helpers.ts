@@ -4,7 +4,7 @@ import type { DeviceEvidence, EvidencePort, KevCatalog, UpnpEvidence } from '../
 import { loadKevCatalog } from '../../../src/adapters/probe/safe-checks.js';
 import { matchDevice } from '../../../src/core/vuln/index.js';
 
-export const catalog: KevCatalog = loadKevCatalog();
+export const catalog: KevCatalog = await loadKevCatalog();
 
 export function dev(
   parts: Partial<Omit<DeviceEvidence, 'openPorts'>> & { openPorts?: EvidencePort[]; upnp?: UpnpEvidence[] } = {},
