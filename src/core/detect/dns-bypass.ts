@@ -3,13 +3,13 @@
 // or DNS over HTTPS to a known resolver endpoint (by SNI). Such a device
 // escapes the router's DNS filtering and the allowlists built on DNS names.
 import type { DetectorConfig } from './config.js';
-import type { Detector, DeviceRef, EngineEvent, EventKind } from '../engine/events.js';
+import type { Detector, DeviceRef, EngineEvent, Subscription } from '../engine/events.js';
 import type { Finding } from '../model/finding.js';
 import { Capped, deviceKey, deviceOf, endpointText } from './util.js';
 
 // DoH and DoT are judged from closed flows (the server name is the DNS name the device looked up, else the
 // TLS SNI), which spares the engine building a ClientHello event (JA3/JA4) for every TLS connection
-const WANTS: readonly EventKind[] = ['dns', 'flow-close'];
+const WANTS: readonly Subscription[] = ['dns-query', 'flow-close'];
 
 /** Public resolvers by address (for the finding's text). */
 export const PUBLIC_RESOLVERS: Record<string, string> = {

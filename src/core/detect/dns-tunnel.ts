@@ -7,13 +7,13 @@
 // the finding names the tunnel's zone (the suffix every data query shares).
 import { getDomain } from 'tldts';
 import type { DetectorConfig } from './config.js';
-import type { Detector, DeviceRef, DnsEvent, EngineEvent, EventKind } from '../engine/events.js';
+import type { Detector, DeviceRef, DnsEvent, EngineEvent, Subscription } from '../engine/events.js';
 import type { Finding } from '../model/finding.js';
 import { Capped, deviceKeyOf, deviceOf, endpointText, entropy, printable, prune } from './util.js';
 
 const MAX_GROUPS = 20_000;
 
-const WANTS: readonly EventKind[] = ['dns'];
+const WANTS: readonly Subscription[] = ['dns-query'];
 
 /** Record types a tunnel uses to carry data back (RFC 1035 NULL/TXT/CNAME/MX, SRV, iodine's PRIVATE 65399, ANY). */
 const ODD_TYPES = new Set([5, 10, 15, 16, 33, 65399, 255]);

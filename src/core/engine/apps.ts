@@ -22,9 +22,9 @@ import type {
   DnsAnswer,
   Endpoint,
   EngineEvent,
-  EventKind,
   HttpAuth,
   LoginEvent,
+  Subscription,
   TlsCertificateInfo,
 } from './events.js';
 
@@ -35,7 +35,7 @@ import type {
  * which was a tenth of the detectors' overhead.
  */
 export interface AppHost {
-  wants(kind: EventKind): boolean;
+  wants(kind: Subscription): boolean;
   emit(e: EngineEvent): void;
   /** The input being read (events' `file`). */
   readonly file: string;
@@ -90,9 +90,12 @@ function dnsFields(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 
   };
 }
 
+/** True when some detector takes this message as an event: `dns` takes all, `dns-query` only queries (QR bit clear, RFC 1035 §4.1.1). */
+const dnsEventWanted = (host: AppHost, response: boolean): boolean => host.wants('dns') || (!response && host.wants('dns-query'));
+
 function emitDns(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 'tcp', pending: Map<number, number> | undefined): void {
   host.dnsSeen(flow, m);
-  if (!host.wants('dns')) return;
+  if (!dnsEventWanted(host, m.response)) return;
   let queryTs: number | undefined;
   if (pending) {
     if (!m.response) {
@@ -110,9 +113,10 @@ class UdpDns implements FlowAnalyzer {
   private pending: Map<number, number> | undefined;
   data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
     // queries matter only to detectors; responses also feed name correlation (QR bit, RFC 1035 §4.1.1)
-    const listening = host.wants('dns') || host.wants('anomaly');
-    if (!listening && (end - o < 3 || (b[o + 2] & 0x80) === 0)) return;
-    const r = decodeDns(b, o, end, !listening);
+    const response = end - o >= 3 && (b[o + 2] & 0x80) !== 0;
+    const full = dnsEventWanted(host, response) || host.wants('anomaly');
+    if (!full && !response) return;
+    const r = decodeDns(b, o, end, !full);
     if (!r.ok) {
       if (host.wants('anomaly')) host.emit({ kind: 'anomaly', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), layer: 'dns', reason: r.reason, flowId: flow.id });
       return;
@@ -134,7 +138,7 @@ class TcpDns implements FlowAnalyzer {
     while (p + 2 <= d.length) {
       const len = u16(d, p);
       if (p + 2 + len > d.length) break;
-      const r = decodeDns(d, p + 2, p + 2 + len, !host.wants('dns'));
+      const r = decodeDns(d, p + 2, p + 2 + len, !dnsEventWanted(host, len >= 3 && (d[p + 4] & 0x80) !== 0));
       if (r.ok) emitDns(host, flow, r.value, 'tcp', undefined);
       p += 2 + len;
       if (++this.count >= 256) {

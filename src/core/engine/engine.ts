@@ -29,13 +29,14 @@ import type {
   Endpoint,
   EngineEvent,
   EventBase,
-  EventKind,
   FlowCloseReason,
   FlowInfo,
   PacketEvent,
+  Subscription,
   TcpState,
   TransportProto,
 } from './events.js';
+import { EVENT_KINDS } from './events.js';
 
 export interface EngineOptions {
   detectors?: Detector[];
@@ -66,8 +67,10 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   private readonly devices = new DeviceTable();
   private readonly names = new DnsNames();
   private readonly detectors: Detector[];
-  private readonly byKind = new Map<EventKind, Detector[]>();
-  private readonly want = new Set<EventKind>();
+  private readonly byKind = new Map<Subscription, Detector[]>();
+  private readonly want = new Set<Subscription>();
+  /** Subscribers to the `dns` events of queries only. */
+  private readonly dnsQueryOnly: Detector[] | undefined;
   private readonly onWarning: (m: string) => void;
   private readonly idleTcp: number;
   private readonly idleUdp: number;
@@ -100,7 +103,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     this.idleUdp = opts.idleUdp ?? 180;
     this.idleOther = opts.idleOther ?? 60;
     for (const d of this.detectors) {
-      const kinds = d.wants ?? (['packet', 'flow-open', 'flow-state', 'flow-close', 'arp', 'dns', 'mdns', 'dhcp', 'http-request', 'http-response', 'tls-client-hello', 'tls-server-hello', 'tls-certificate', 'tls-alert', 'ssdp', 'natpmp', 'upnp-soap', 'mqtt-connect', 'mqtt-connack', 'login', 'anomaly'] as EventKind[]);
+      const kinds: readonly Subscription[] = d.wants ?? EVENT_KINDS;
       for (const k of kinds) {
         this.want.add(k);
         const list = this.byKind.get(k) ?? [];
@@ -108,6 +111,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
         this.byKind.set(k, list);
       }
     }
+    this.dnsQueryOnly = this.byKind.get('dns-query');
     this.ctx = {
       nameFor: (device, ip) => this.names.nameFor(device ? this.devices.lookup(device)?.key : undefined, ip),
       deviceFor: (ref) => this.devices.lookup(ref)?.info(),
@@ -141,18 +145,26 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   // -------------------------------------------------------------------------
   // AppHost
 
-  wants(kind: EventKind): boolean {
+  wants(kind: Subscription): boolean {
     return this.want.has(kind);
   }
 
   emit(e: EngineEvent): void {
     const list = this.byKind.get(e.kind);
-    if (!list) return;
-    for (const d of list) {
+    if (list !== undefined) this.deliver(list, e);
+    if (this.dnsQueryOnly !== undefined && e.kind === 'dns' && !e.response) this.deliver(this.dnsQueryOnly, e);
+  }
+
+  private deliver(list: Detector[], e: EngineEvent): void {
+    for (let i = 0; i < list.length; ) {
+      const d = list[i];
       try {
         d.onEvent(e, this.ctx);
+        i++;
       } catch (err) {
+        // disabling takes the detector out of this very list: the next one moved into its place
         this.disable(d, err);
+        if (list[i] === d) i++;
       }
     }
   }

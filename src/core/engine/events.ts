@@ -576,6 +576,18 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'anomaly',
 ] as const;
 
+/**
+ * What a detector can ask for: an event kind, or `dns-query`, the `dns`
+ * events of queries only. With no `dns` subscriber, responses are then
+ * decoded only as far as name correlation needs and never become events.
+ */
+export type Subscription = EventKind | 'dns-query';
+
+/** Whether a detector with these `wants` receives an event: the engine's rule, for code that feeds detectors directly. */
+export function receives(wants: readonly Subscription[] | undefined, e: EngineEvent): boolean {
+  return wants === undefined || wants.includes(e.kind) || (e.kind === 'dns' && !e.response && wants.includes('dns-query'));
+}
+
 /** The event with a given kind: `EventOf<'dns'>` is DnsEvent. */
 export type EventOf<K extends EventKind> = Extract<EngineEvent, { kind: K }>;
 
@@ -631,8 +643,8 @@ export interface DetectorContext {
 export interface Detector {
   /** Stable short name (used in logs and in `--detectors` filters). */
   readonly name: string;
-  /** Event kinds this detector handles; the engine delivers only these. Omit to receive everything (slower). */
-  readonly wants?: readonly EventKind[];
+  /** Event kinds this detector handles (or `dns-query`); the engine delivers only these. Omit to receive everything (slower). */
+  readonly wants?: readonly Subscription[];
   onEvent(e: EngineEvent, ctx: DetectorContext): void;
   finish(ctx: DetectorContext): Finding[];
 }

@@ -1,6 +1,7 @@
 // Builders for hand-made engine events, so each detector can be driven
 // directly (no pcap) with exactly the situation a test wants.
 import type { Detector, DetectorContext, DeviceRef, Endpoint, EngineEvent, FlowInfo, Finding } from '../../../src/core/engine/events.js';
+import { receives } from '../../../src/core/engine/events.js';
 import { isLocalAddress } from '../../../src/core/flows/local.js';
 
 export function ep(ip: string, port?: number, mac?: string): Endpoint {
@@ -51,7 +52,7 @@ export function flow(client: Endpoint, server: Endpoint, o: Partial<FlowInfo> = 
 /** Run one detector over events (in order) and return its findings. */
 export function run(d: Detector, events: EngineEvent[], c: DetectorContext = ctx()): Finding[] {
   for (const e of events) {
-    if (d.wants && !d.wants.includes(e.kind)) continue;
+    if (!receives(d.wants, e)) continue;
     d.onEvent(e, c);
   }
   return d.finish(c);

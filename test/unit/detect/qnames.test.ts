@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultDetectors, resolveDetectorConfig } from '../../../src/core/detect/index.js';
 import { looksEncoded } from '../../../src/core/detect/dns-tunnel.js';
 import type { EngineEvent } from '../../../src/core/engine/events.js';
+import { receives } from '../../../src/core/engine/events.js';
 import { ctx, dnsQuery, ep, flow } from './helpers.js';
 
 const DIR = join(fileURLToPath(new URL('../../..', import.meta.url)), '../shared/data/dns-tunnel/labelled-qnames/netrack-learn');
@@ -67,7 +68,7 @@ describe('detectors on random events', () => {
       fc.property(fc.array(event, { maxLength: 60 }), (evs) => {
         const c = ctx();
         for (const d of defaultDetectors()) {
-          for (const e of evs) if (!d.wants || d.wants.includes(e.kind)) d.onEvent(e, c);
+          for (const e of evs) if (receives(d.wants, e)) d.onEvent(e, c);
           for (const f of d.finish(c)) {
             expect(typeof f.title).toBe('string');
             expect(f.advice.length).toBeGreaterThan(10);

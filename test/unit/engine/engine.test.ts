@@ -208,6 +208,36 @@ describe('traffic engine', () => {
     expect(result.findings[1].evidence.name).toBe('fw.plugco.example');
   });
 
+  it('a detector that throws is disabled without the next one missing that event', () => {
+    const bad: Detector = { name: 'bad', wants: ['dns'], onEvent: () => { throw new Error('boom'); }, finish: () => [] };
+    let seen = 0;
+    const next: Detector = { name: 'next', wants: ['dns'], onEvent: () => void seen++, finish: () => [] };
+    runEngine(pcap(dnsExchange(CAM, 'fw.plugco.example', ['5.45.1.20'])), { extra: [bad, next] });
+    expect(seen).toBe(2);
+  });
+
+  it("'dns-query' subscribers get the queries only; 'dns' ones both; responses still name destinations", () => {
+    const flow = new TcpConv({ ...CAM, port: 51001 }, { mac: ROUTER.mac, ip: '5.45.1.21', port: 443 }, T0 + 1).handshake().close();
+    const file = pcap([...dnsExchange(CAM, 'api.plugco.example', ['5.45.1.21']), ...flow.frames]);
+    const got: Array<{ who: string; response: boolean; answers: number }> = [];
+    const sub = (who: string, wants: Detector['wants']): Detector => ({
+      name: who,
+      wants,
+      onEvent: (e) => void (e.kind === 'dns' && got.push({ who, response: e.response, answers: e.answers.length })),
+      finish: () => [],
+    });
+    const only = runEngine(file, { wants: ['flow-close'], extra: [sub('queries', ['dns-query'])] });
+    expect(got).toEqual([{ who: 'queries', response: false, answers: 0 }]);
+    expect(only.result.devices.find((d) => d.ip === CAM.ip)?.destinations.find((d) => d.ip === '5.45.1.21')?.name).toBe('api.plugco.example');
+    got.length = 0;
+    runEngine(file, { wants: ['flow-close'], extra: [sub('queries', ['dns-query']), sub('all', ['dns'])] });
+    expect(got.filter((g) => g.who === 'queries')).toEqual([{ who: 'queries', response: false, answers: 0 }]);
+    expect(got.filter((g) => g.who === 'all').map((g) => [g.response, g.answers])).toEqual([
+      [false, 0],
+      [true, 1],
+    ]);
+  });
+
   it('keeps the packets before a malformed record and says where it is', () => {
     const good = pcap(dnsExchange(CAM, 'a.example', ['1.2.3.4']));
     const broken = new Uint8Array(good.length + 16);
