@@ -71,8 +71,14 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 // DNS / mDNS
 
 // The decoder's arrays are fresh per message and shaped as the events want: handed over as they are.
-function dnsFields(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 'tcp', queryTs?: number) {
+// One literal with every field: all events of a kind share one shape (detectors' property reads stay monomorphic).
+function dnsFields<K extends 'dns' | 'mdns'>(kind: K, host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 'tcp', queryTs?: number) {
   return {
+    kind,
+    ts: host.ts,
+    frame: host.frame,
+    file: host.file,
+    device: host.deviceRef(flow),
     id: m.id,
     response: m.response,
     opcode: m.opcode,
@@ -105,7 +111,7 @@ function emitDns(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 't
       pending.delete(m.id);
     }
   }
-  host.emit({ kind: 'dns', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), ...dnsFields(host, flow, m, transport, queryTs) });
+  host.emit(dnsFields('dns', host, flow, m, transport, queryTs));
 }
 
 class UdpDns implements FlowAnalyzer {
@@ -169,7 +175,7 @@ class Mdns implements FlowAnalyzer {
       if (rr.type === 12 && /\._(?:tcp|udp)\.local$/i.test(rr.name)) services.add(rr.data);
       if ((rr.type === 1 || rr.type === 28) && rr.name) hostnames.add(rr.name);
     }
-    host.emit({ kind: 'mdns', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), ...dnsFields(host, flow, m, 'udp'), services: [...services], hostnames: [...hostnames] });
+    host.emit({ ...dnsFields('mdns', host, flow, m, 'udp'), services: [...services], hostnames: [...hostnames] });
   }
 }
 

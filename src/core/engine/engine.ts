@@ -194,8 +194,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   client(flow: Flow): Endpoint {
     let e = flow.clientEp;
     if (e === undefined) {
-      e = { ip: flow.clientIp, local: flow.clientLocal };
-      if (flow.clientPort >= 0) e.port = flow.clientPort;
+      e = { mac: undefined, ip: flow.clientIp, port: flow.clientPort >= 0 ? flow.clientPort : undefined, local: flow.clientLocal };
       flow.clientEp = e;
     }
     if (e.mac === undefined && flow.clientMac !== undefined) e.mac = flow.clientMac;
@@ -205,8 +204,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   server(flow: Flow): Endpoint {
     let e = flow.serverEp;
     if (e === undefined) {
-      e = { ip: flow.serverIp, local: flow.serverLocal };
-      if (flow.serverPort >= 0) e.port = flow.serverPort;
+      e = { mac: undefined, ip: flow.serverIp, port: flow.serverPort >= 0 ? flow.serverPort : undefined, local: flow.serverLocal };
       flow.serverEp = e;
     }
     if (e.mac === undefined && flow.serverMac !== undefined) e.mac = flow.serverMac;
@@ -650,9 +648,20 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       dev.bytes += pv.wireLen;
     }
     if (!this.want.has('arp')) return;
-    const base: EventBase = { ts: pv.ts, frame: this.frame, file: this.input };
-    if (dev) base.device = dev.ref(sip !== '0.0.0.0' ? sip : undefined);
-    this.emit({ kind: 'arp', ...base, ...a, gratuitous: a.senderIp === a.targetIp });
+    // every event of a kind is built with the same fields in the same order: detectors' property reads stay monomorphic
+    this.emit({
+      kind: 'arp',
+      ts: pv.ts,
+      frame: this.frame,
+      file: this.input,
+      device: dev ? dev.ref(sip !== '0.0.0.0' ? sip : undefined) : undefined,
+      op: a.op,
+      senderMac: a.senderMac,
+      senderIp: a.senderIp,
+      targetMac: a.targetMac,
+      targetIp: a.targetIp,
+      gratuitous: a.senderIp === a.targetIp,
+    });
   }
 
   private packetOut(pv: PacketView, flow: Flow | undefined, toServer: boolean): void {
@@ -705,11 +714,11 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       bytesToClient: f.bytesS,
       payloadToServer: f.payC,
       payloadToClient: f.payS,
+      serverName: f.serverName,
+      app: f.app,
+      tcpState: f.tcpState,
+      acceptedFrame: f.acceptFrame !== 0 ? f.acceptFrame : undefined,
     };
-    if (f.serverName !== undefined) info.serverName = f.serverName;
-    if (f.app !== undefined) info.app = f.app;
-    if (f.tcpState !== undefined) info.tcpState = f.tcpState;
-    if (f.acceptFrame !== 0) info.acceptedFrame = f.acceptFrame;
     return info;
   }
 

@@ -93,11 +93,7 @@ export class DeviceRec {
   }
 
   ref(ip?: string): DeviceRef {
-    const r: DeviceRef = {};
-    if (this.mac !== undefined) r.mac = this.mac;
-    const a = ip ?? this.ip;
-    if (a !== undefined) r.ip = a;
-    return r;
+    return { mac: this.mac, ip: ip ?? this.ip };
   }
 
   destinations(): Destination[] {
