@@ -28,7 +28,6 @@ import type {
   DeviceRef,
   Endpoint,
   EngineEvent,
-  EventBase,
   FlowCloseReason,
   FlowInfo,
   PacketEvent,
