@@ -85,8 +85,47 @@ interface Case {
   cipher?: string;
 }
 
+/** What a leaf certificate says on its own, worked out once per certificate (the engine shares one frozen summary per distinct certificate). */
+interface LeafFacts {
+  names: string[];
+  /** The names lowercased, without a trailing dot (nameMatches' normal form). */
+  norm: string[];
+  weakKey: string | undefined;
+  weakSignature: string | undefined;
+  /** SNI → matches one of the names. */
+  sniMatch: Map<string, boolean>;
+}
+
 export function tlsWeakDetector(cfg: DetectorConfig): Detector {
   const cases = new Map<string, Case>();
+  const facts = new WeakMap<object, LeafFacts>();
+
+  const factsOf = (leaf: TlsCertificateEvent['chain'][number]): LeafFacts => {
+    let f = facts.get(leaf);
+    if (f === undefined) {
+      const names = leaf.subjectAltNames.length > 0 ? leaf.subjectAltNames : leaf.commonName ? [leaf.commonName] : [];
+      const rsa = /^rsa\s+(\d+)/i.exec(leaf.publicKey ?? '');
+      f = {
+        names,
+        norm: names.map((n) => n.toLowerCase().replace(/\.$/, '')),
+        weakKey: rsa && Number(rsa[1]) < cfg.tlsWeak.minRsaBits ? `RSA ${rsa[1]}-bit key` : undefined,
+        weakSignature: /md5|md2|sha1with|sha-1|1\.2\.840\.113549\.1\.1\.(4|5)\b/i.test(leaf.signatureAlgorithm ?? '') && !leaf.selfSigned ? `signed with ${leaf.signatureAlgorithm}` : undefined,
+        sniMatch: new Map(),
+      };
+      facts.set(leaf, f);
+    }
+    return f;
+  };
+
+  const sniMatches = (f: LeafFacts, sni: string): boolean => {
+    let m = f.sniMatch.get(sni);
+    if (m === undefined) {
+      m = f.norm.some((n) => nameMatches(n, sni));
+      if (f.sniMatch.size >= 64) f.sniMatch.clear();
+      f.sniMatch.set(sni, m);
+    }
+    return m;
+  };
 
   const caseFor = (e: TlsServerHelloEvent | TlsCertificateEvent): Case => {
     const device = deviceOf(e, e.client, e.server);
@@ -130,15 +169,13 @@ export function tlsWeakDetector(cfg: DetectorConfig): Detector {
       }
       if (e.expiredAtCapture) found.push(['expired', `certificate expired on ${leaf.validTo}`]);
       if (e.notYetValidAtCapture) found.push(['not-yet-valid', `certificate valid only from ${leaf.validFrom}`]);
-      const names = leaf.subjectAltNames.length > 0 ? leaf.subjectAltNames : leaf.commonName ? [leaf.commonName] : [];
-      if (e.sni && !IP_RE.test(e.sni) && names.length > 0 && !names.some((n) => nameMatches(n, e.sni!))) {
+      const lf = factsOf(leaf);
+      const names = lf.names;
+      if (e.sni && !IP_RE.test(e.sni) && names.length > 0 && !sniMatches(lf, e.sni)) {
         found.push(['name-mismatch', `certificate names ${names.slice(0, 5).map((n) => printable(n, 80)).join(', ')}${names.length > 5 ? ', …' : ''}, not ${printable(e.sni, 120)}`]);
       }
-      const rsa = /^rsa\s+(\d+)/i.exec(leaf.publicKey ?? '');
-      if (rsa && Number(rsa[1]) < cfg.tlsWeak.minRsaBits) found.push(['weak-key', `RSA ${rsa[1]}-bit key`]);
-      if (/md5|md2|sha1with|sha-1|1\.2\.840\.113549\.1\.1\.(4|5)\b/i.test(leaf.signatureAlgorithm ?? '') && !leaf.selfSigned) {
-        found.push(['weak-signature', `signed with ${leaf.signatureAlgorithm}`]);
-      }
+      if (lf.weakKey !== undefined) found.push(['weak-key', lf.weakKey]);
+      if (lf.weakSignature !== undefined) found.push(['weak-signature', lf.weakSignature]);
       if (found.length === 0) return;
       const c = caseFor(e);
       if (e.sni) c.sni = printable(e.sni, 200);

@@ -60,16 +60,22 @@ const isServicePort = (p: number): boolean => SERVER_PORTS.has(p) || (p >= 0 && 
 const senderLooksLikeServer = (sp: number, dp: number): boolean =>
   (SERVER_PORTS.has(sp) && !SERVER_PORTS.has(dp)) || (isServicePort(sp) && !isServicePort(dp));
 
+/** The detectors subscribed to one kind, in detector order: their bound handlers and, index for index, the detectors. */
+interface Subscribers {
+  fns: Array<(e: EngineEvent, ctx: DetectorContext) => void>;
+  owners: Detector[];
+}
+
 export class TrafficEngine implements PacketRecordSink, AppHost {
   private readonly pv = new PacketView();
   private readonly flows = new FlowTable();
   private readonly devices = new DeviceTable();
   private readonly names = new DnsNames();
   private readonly detectors: Detector[];
-  private readonly byKind = new Map<Subscription, Detector[]>();
+  private readonly byKind = new Map<Subscription, Subscribers>();
   private readonly want = new Set<Subscription>();
   /** Subscribers to the `dns` events of queries only. */
-  private readonly dnsQueryOnly: Detector[] | undefined;
+  private readonly dnsQueryOnly: Subscribers | undefined;
   private readonly onWarning: (m: string) => void;
   private readonly idleTcp: number;
   private readonly idleUdp: number;
@@ -103,11 +109,16 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     this.idleOther = opts.idleOther ?? 60;
     for (const d of this.detectors) {
       const kinds: readonly Subscription[] = d.wants ?? EVENT_KINDS;
+      const on = d.onEvent.bind(d);
       for (const k of kinds) {
         this.want.add(k);
-        const list = this.byKind.get(k) ?? [];
-        list.push(d);
-        this.byKind.set(k, list);
+        let s = this.byKind.get(k);
+        if (s === undefined) {
+          s = { fns: [], owners: [] };
+          this.byKind.set(k, s);
+        }
+        s.fns.push(on);
+        s.owners.push(d);
       }
     }
     this.dnsQueryOnly = this.byKind.get('dns-query');
@@ -149,21 +160,23 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   }
 
   emit(e: EngineEvent): void {
-    const list = this.byKind.get(e.kind);
-    if (list !== undefined) this.deliver(list, e);
+    const s = this.byKind.get(e.kind);
+    if (s !== undefined) this.deliver(s, e);
     if (this.dnsQueryOnly !== undefined && e.kind === 'dns' && !e.response) this.deliver(this.dnsQueryOnly, e);
   }
 
-  private deliver(list: Detector[], e: EngineEvent): void {
-    for (let i = 0; i < list.length; ) {
-      const d = list[i];
+  // Handlers are called from an array of bound functions (no megamorphic `onEvent` lookup on
+  // a dozen detector objects) inside one try block per event, not one per call.
+  private deliver(s: Subscribers, e: EngineEvent): void {
+    const fns = s.fns;
+    const ctx = this.ctx;
+    let i = 0;
+    while (i < fns.length) {
       try {
-        d.onEvent(e, this.ctx);
-        i++;
+        for (; i < fns.length; i++) fns[i](e, ctx);
       } catch (err) {
         // disabling takes the detector out of this very list: the next one moved into its place
-        this.disable(d, err);
-        if (list[i] === d) i++;
+        this.disable(s.owners[i], err);
       }
     }
   }
@@ -810,10 +823,13 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   }
 
   private disable(d: Detector, err: unknown): void {
-    for (const [k, list] of this.byKind) {
-      const i = list.indexOf(d);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) {
+    for (const [k, s] of this.byKind) {
+      const i = s.owners.indexOf(d);
+      if (i >= 0) {
+        s.owners.splice(i, 1);
+        s.fns.splice(i, 1);
+      }
+      if (s.owners.length === 0) {
         this.byKind.delete(k);
         this.want.delete(k);
       }
