@@ -241,6 +241,19 @@ describe('tls-weak', () => {
     const ss = run(tlsWeakDetector(cfg), [cert({ chain: [cert().kind === 'tls-certificate' ? { ...(cert() as Extract<EngineEvent, { kind: 'tls-certificate' }>).chain[0], selfSigned: true, publicKey: 'rsa 1024' } : (undefined as never)] })]);
     expect(ss[0].evidence.reasons).toEqual(['self-signed', 'weak-key']);
   });
+  it('judges each SNI on its own when one certificate object is shared (the engine caches summaries)', () => {
+    const shared = (cert() as Extract<EngineEvent, { kind: 'tls-certificate' }>).chain;
+    const d = tlsWeakDetector(cfg);
+    const evs = [
+      cert({ chain: shared, sni: 'cloud.example.com' }),
+      cert({ chain: shared, sni: 'evil.example.net' }),
+      cert({ chain: shared, sni: 'x.cdn.example.com' }),
+    ];
+    const f = run(d, evs);
+    expect(f).toHaveLength(1);
+    expect(f[0].evidence.reasons).toEqual(['name-mismatch']);
+    expect(f[0].evidence.frames).toEqual([evs[1].frame]);
+  });
   it('reports obsolete versions and broken ciphers from the ServerHello, not modern ones', () => {
     const sh = (version: number, versionName: string, cipherName: string): EngineEvent => ({
       kind: 'tls-server-hello', ...base(1, dev(PLUG.ip)), flowId: 1, client: PLUG, server: srv, recordVersion: 0x0301, helloVersion: version, version, versionName, cipher: 0, cipherName, extensions: [], ja3s: '', ja3sHash: '',
