@@ -7,7 +7,9 @@
 //   tshark -r F -q -z conv,ip
 //   tcpdump -nr F > /dev/null
 // and prints packets/s, wall-clock and CPU ratios, and peak RSS on a quarter
-// and on the full file (memory must stay flat as the file grows).
+// and on the full file (memory must stay flat as the file grows). With
+// --runs R it runs R rounds of every command, prints each command's fastest
+// run, and the ratio of each round (its commands ran back to back).
 //
 // Usage: npm run build && node bench/analyze.mjs [--packets N] [--runs R] [--keep]
 // Needs mergecap, capinfos, tshark, tcpdump and /usr/bin/time (GNU time).
@@ -39,23 +41,29 @@ for (const [file, n] of [
 const bigPackets = basePackets * copies;
 const quarterPackets = basePackets * quarterCopies;
 
-function best(cmd, argv) {
-  let b;
-  for (let i = 0; i < runs; i++) {
-    const t = timed(cmd, argv);
-    if (!b || t.wall < b.wall) b = t;
-  }
-  return b;
-}
+const fastest = (ts) => ts.reduce((b, t) => (t.wall < b.wall ? t : b));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(`capture: ${big} (${bigPackets.toLocaleString('en-US')} packets, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB; ${copies} x ${basePackets} IoT Sentinel packets)`);
 console.log(`machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load before: ${load()}`);
 
-const mine = best(process.execPath, [cli, 'analyze', big, '--json', '--no-detectors']);
-const mineQuarter = best(process.execPath, [cli, 'analyze', quarter, '--json', '--no-detectors']);
-const withDetectors = best(process.execPath, [cli, 'analyze', big, '--json']);
-const tcpdump = best('tcpdump', ['-nr', big]);
-const tshark = best('tshark', ['-r', big, '-q', '-z', 'conv,ip']);
+// Rounds, each running every command once: the host drifts by tens of per cent within minutes,
+// so a ratio is also reported per round (commands of one round ran back to back).
+const rounds = [];
+for (let i = 0; i < runs; i++) {
+  rounds.push({
+    mine: timed(process.execPath, [cli, 'analyze', big, '--json', '--no-detectors']),
+    quarter: timed(process.execPath, [cli, 'analyze', quarter, '--json', '--no-detectors']),
+    det: timed(process.execPath, [cli, 'analyze', big, '--json']),
+    tcpdump: timed('tcpdump', ['-nr', big]),
+    tshark: timed('tshark', ['-r', big, '-q', '-z', 'conv,ip']),
+  });
+}
+const mine = fastest(rounds.map((r) => r.mine));
+const mineQuarter = fastest(rounds.map((r) => r.quarter));
+const withDetectors = fastest(rounds.map((r) => r.det));
+const tcpdump = fastest(rounds.map((r) => r.tcpdump));
+const tshark = fastest(rounds.map((r) => r.tshark));
 console.log(`load after: ${load()}`);
 
 const row = (name, t) =>
@@ -67,8 +75,12 @@ console.log(row('tcpdump -nr F', tcpdump));
 console.log(row('tshark -q -z conv,ip', tshark));
 console.log('');
 const ratio = (a, b) => (a / b).toFixed(1);
-console.log(`vs tshark:  ${ratio(tshark.wall, mine.wall)}x faster (wall), ${ratio(tshark.cpu, mine.cpu)}x (cpu)   target >= 10x`);
-console.log(`vs tcpdump: ${ratio(tcpdump.wall, mine.wall)}x faster (wall), ${ratio(tcpdump.cpu, mine.cpu)}x (cpu)   target >= 3x`);
+const perRound = (other) => {
+  const xs = rounds.map((r) => r[other].wall / r.mine.wall);
+  return runs > 1 ? `; per round ${xs.map((x) => x.toFixed(1)).join(', ')} (median ${median(xs).toFixed(1)}x)` : '';
+};
+console.log(`vs tshark:  ${ratio(tshark.wall, mine.wall)}x faster (wall), ${ratio(tshark.cpu, mine.cpu)}x (cpu)   target >= 10x${perRound('tshark')}`);
+console.log(`vs tcpdump: ${ratio(tcpdump.wall, mine.wall)}x faster (wall), ${ratio(tcpdump.cpu, mine.cpu)}x (cpu)   target >= 3x${perRound('tcpdump')}`);
 console.log(`with the default detectors: ${ratio(tshark.wall, withDetectors.wall)}x / ${ratio(tshark.cpu, withDetectors.cpu)}x vs tshark, ${ratio(tcpdump.wall, withDetectors.wall)}x / ${ratio(tcpdump.cpu, withDetectors.cpu)}x vs tcpdump (wall / cpu), ${withDetectors.rss.toFixed(0)} MiB peak`);
 console.log(`memory: ${mineQuarter.rss.toFixed(0)} MiB peak on ${quarterPackets.toLocaleString('en-US')} packets, ${mine.rss.toFixed(0)} MiB on ${bigPackets.toLocaleString('en-US')} (target < 200 MiB, flat)`);
 if (flag('--clean')) rmSync(work, { recursive: true, force: true });
