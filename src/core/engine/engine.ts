@@ -111,6 +111,8 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       const kinds: readonly Subscription[] = d.wants ?? EVENT_KINDS;
       const on = d.onEvent.bind(d);
       for (const k of kinds) {
+        // a detector that takes every `dns` event already gets the queries
+        if (k === 'dns-query' && kinds.includes('dns')) continue;
         this.want.add(k);
         let s = this.byKind.get(k);
         if (s === undefined) {

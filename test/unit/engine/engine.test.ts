@@ -236,6 +236,10 @@ describe('traffic engine', () => {
       [false, 0],
       [true, 1],
     ]);
+    // asking for both gets each query once
+    got.length = 0;
+    runEngine(file, { wants: ['flow-close'], extra: [sub('both', ['dns', 'dns-query'])] });
+    expect(got.map((g) => g.response)).toEqual([false, true]);
   });
 
   it('keeps the packets before a malformed record and says where it is', () => {
