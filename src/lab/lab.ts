@@ -289,6 +289,15 @@ function writeWebRoots(state: LabState): void {
   writeFileSync(join(d, 'inet/cloud/api/status'), '{"ok":true}\n');
   mk('inet/tunnel');
   writeFileSync(join(d, 'inet/tunnel/secret.txt'), 'data that crossed the DNS tunnel\n');
+  // the exfiltration target reads the whole body before it answers: a server that answers
+  // first and closes with the body unread makes the kernel reset the connection, and curl
+  // then fails with exit 56 at random over the slow tunnel
+  mk('inet/tunnel/cgi-bin');
+  writeFileSync(
+    join(d, 'inet/tunnel/cgi-bin/upload'),
+    '#!/bin/sh\nn=$(head -c "${CONTENT_LENGTH:-0}" | wc -c)\nprintf "Content-Type: text/plain\\r\\n\\r\\nreceived %s bytes\\n" "$n"\n',
+  );
+  chmodSync(join(d, 'inet/tunnel/cgi-bin/upload'), 0o755);
   mk('cam/www/cgi-bin');
   writeFileSync(join(d, 'cam/www/index.html'), '<html><head><title>IPCAM Web Admin</title></head><body>Network Camera</body></html>\n');
   writeFileSync(join(d, 'cam/httpd.conf'), `/:${LAB_SECRETS.camHttp.username}:${LAB_SECRETS.camHttp.password}\n`);

