@@ -18,7 +18,7 @@ export interface ReadResult {
 }
 
 const CHUNK = 1 << 20;
-/** Plain files are read into one reused buffer: no per-chunk allocation, so no GC churn at 500k+ packets/s. */
+/** Plain files are read into two reused buffers: no per-chunk allocation, so no GC churn at 500k+ packets/s. */
 const FILE_CHUNK = 4 << 20;
 
 // The read buffers start on a page boundary. The kernel copies page-cache
