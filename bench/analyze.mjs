@@ -4,19 +4,23 @@
 // then times, in the same run and on the same file:
 //   iotguard analyze F --json --no-detectors   (the whole CLI: readers, decoders, flows, JSON)
 //   iotguard analyze F --json                  (the same plus the default detectors)
-//   tshark -r F -q -z conv,ip
+//   tshark -r F -q -z conv,ip     (conv,ipv6 with --ipv6)
 //   tcpdump -nr F > /dev/null
 // and prints packets/s, wall-clock and CPU ratios, and peak RSS on a quarter
 // and on the full file (memory must stay flat as the file grows). With
 // --runs R it runs R rounds of every command, prints each command's fastest
 // run, and the ratio of each round (its commands ran back to back).
 //
-// Usage: npm run build && node bench/analyze.mjs [--packets N] [--runs R] [--keep]
+// With --ipv6, every IPv4 packet of the base capture is first rewritten as
+// IPv6 (same transport bytes; bench/lib.mjs pcapToIpv6), to time the IPv6
+// path on the same traffic.
+//
+// Usage: npm run build && node bench/analyze.mjs [--packets N] [--runs R] [--ipv6] [--keep]
 // Needs mergecap, capinfos, tshark, tcpdump and /usr/bin/time (GNU time).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, flag, loadavg as load, opt, packetsOf, requireSetup, sharedData, timed, walk } from './lib.mjs';
+import { cli, flag, loadavg as load, opt, packetsOf, pcapToIpv6, requireSetup, sharedData, timed, walk } from './lib.mjs';
 
 const data = join(sharedData, 'pcap', 'iot-devices', 'iot-sentinel');
 const target = opt('--packets', 2_000_000);
@@ -25,13 +29,18 @@ const work = '/tmp/iotguard-bench';
 requireSetup({ tools: ['mergecap', 'capinfos', 'tshark', 'tcpdump', '/usr/bin/time'], data });
 
 mkdirSync(work, { recursive: true });
-const base = join(work, 'sentinel-base.pcap');
-if (!existsSync(base)) execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', base, ...walk(data)]);
+const base4 = join(work, 'sentinel-base.pcap');
+if (!existsSync(base4)) execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', base4, ...walk(data)]);
+const v6 = flag('--ipv6');
+const conv = v6 ? 'conv,ipv6' : 'conv,ip';
+const tag = v6 ? 'sentinel6' : 'sentinel';
+const base = join(work, `${tag}-base.pcap`);
+if (v6 && !existsSync(base)) writeFileSync(base, pcapToIpv6(readFileSync(base4)).bytes);
 const basePackets = packetsOf(base);
 const copies = Math.ceil(target / basePackets);
 const quarterCopies = Math.max(1, Math.round(copies / 4));
-const big = join(work, `sentinel-x${copies}.pcap`);
-const quarter = join(work, `sentinel-x${quarterCopies}.pcap`);
+const big = join(work, `${tag}-x${copies}.pcap`);
+const quarter = join(work, `${tag}-x${quarterCopies}.pcap`);
 for (const [file, n] of [
   [big, copies],
   [quarter, quarterCopies],
@@ -44,7 +53,7 @@ const quarterPackets = basePackets * quarterCopies;
 const fastest = (ts) => ts.reduce((b, t) => (t.wall < b.wall ? t : b));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-console.log(`capture: ${big} (${bigPackets.toLocaleString('en-US')} packets, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB; ${copies} x ${basePackets} IoT Sentinel packets)`);
+console.log(`capture: ${big} (${bigPackets.toLocaleString('en-US')} packets, ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB; ${copies} x ${basePackets} IoT Sentinel packets${v6 ? ', IPv4 rewritten as IPv6' : ''})`);
 console.log(`machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load before: ${load()}`);
 
 // Rounds, each running every command once: the host drifts by tens of per cent within minutes,
@@ -56,7 +65,7 @@ for (let i = 0; i < runs; i++) {
     quarter: timed(process.execPath, [cli, 'analyze', quarter, '--json', '--no-detectors']),
     det: timed(process.execPath, [cli, 'analyze', big, '--json']),
     tcpdump: timed('tcpdump', ['-nr', big]),
-    tshark: timed('tshark', ['-r', big, '-q', '-z', 'conv,ip']),
+    tshark: timed('tshark', ['-r', big, '-q', '-z', conv]),
   });
 }
 const mine = fastest(rounds.map((r) => r.mine));
@@ -72,7 +81,7 @@ console.log('');
 console.log(row('iotguard analyze (engine)', mine));
 console.log(row('iotguard analyze (+detectors)', withDetectors));
 console.log(row('tcpdump -nr F', tcpdump));
-console.log(row('tshark -q -z conv,ip', tshark));
+console.log(row(`tshark -q -z ${conv}`, tshark));
 console.log('');
 const ratio = (a, b) => (a / b).toFixed(1);
 const perRound = (other) => {

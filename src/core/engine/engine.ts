@@ -338,25 +338,19 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     const sp = pv.srcPort < 0 ? 0 : pv.srcPort;
     const dp = pv.dstPort < 0 ? 0 : pv.dstPort;
     let flow: Flow | undefined;
-    let fromA: boolean;
-    let key6 = '';
     if (pv.ipVersion === 4) {
       flow = this.flows.find4(proto, pv.src4, pv.dst4, sp, dp);
-      fromA = this.flows.fromA;
     } else {
-      const s = ipv6At(pv.buf, pv.src6Off);
-      const d = ipv6At(pv.buf, pv.dst6Off);
-      fromA = s < d || (s === d && sp <= dp);
-      key6 = fromA ? `${proto}|${s}|${sp}|${d}|${dp}` : `${proto}|${d}|${dp}|${s}|${sp}`;
-      flow = this.flows.find6(key6);
+      flow = this.flows.find6(proto, pv.buf, pv.src6Off, pv.dst6Off, sp, dp);
     }
+    const fromA = this.flows.fromA;
     const isTcp = proto === 6 && pv.srcPort >= 0;
     const flags = pv.tcpFlags;
     // a fresh SYN on a closed flow's tuple is a new connection (port reuse)
     if (flow !== undefined && flow.closed && isTcp && (flags & 0x12) === 0x02) flow = undefined;
     let isNew = false;
     if (flow === undefined) {
-      flow = this.open(pv, proto, sp, dp, fromA, key6);
+      flow = this.open(pv, proto, sp, dp, fromA);
       isNew = true;
     }
     const toServer = fromA === flow.clientIsA;
@@ -381,7 +375,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     return flow;
   }
 
-  private open(pv: PacketView, proto: number, sp: number, dp: number, fromA: boolean, key6: string): Flow {
+  private open(pv: PacketView, proto: number, sp: number, dp: number, fromA: boolean): Flow {
     const f = new Flow();
     f.id = ++this.flowSeq;
     this.flowCount++;
@@ -421,8 +415,11 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       srcLocal = isLocalUnicast4(s) || isMulticastOrBroadcast4(s);
       dstLocal = isLocalUnicast4(d) || isMulticastOrBroadcast4(d);
     } else {
+      // the key find6 just computed for this packet
       f.v6 = true;
-      f.key6 = key6;
+      f.k6 = this.flows.key6.slice();
+      f.pa = this.flows.pa6;
+      f.pb = this.flows.pb6;
       srcText = ipv6At(pv.buf, pv.src6Off);
       dstText = ipv6At(pv.buf, pv.dst6Off);
       srcLocal = isLocalUnicast6(pv.buf, pv.src6Off) || isMulticast6(pv.buf, pv.src6Off);
