@@ -156,22 +156,26 @@ export class FlowTable {
   /** Insert a new IPv4 flow whose key fields are set; replaces a closed flow with the same key. */
   insert4(f: Flow): void {
     if ((this.used + 1) * 2 > this.slots.length) this.grow();
-    const ports = ((f.pa << 16) | f.pb) >>> 0;
-    let i = hash4(f.proto, f.a4, f.b4, ports) & this.mask;
+    this.place4(f);
+    this.live.push(f);
+  }
+
+  private place4(f: Flow): void {
+    let i = hash4(f.proto, f.a4, f.b4, ((f.pa << 16) | f.pb) >>> 0) & this.mask;
     for (;;) {
       const g = this.slots[i];
       if (g === undefined) {
         this.slots[i] = f;
         this.used++;
-        break;
+        return;
       }
-      if (g.a4 === f.a4 && g.b4 === f.b4 && g.pa === f.pa && g.pb === f.pb && g.proto === f.proto && !g.v6) {
+      // (an IPv6 flow's a4 and b4 are 0: it must never stand for the IPv4 flow 0.0.0.0 <-> 0.0.0.0)
+      if (!g.v6 && g.a4 === f.a4 && g.b4 === f.b4 && g.pa === f.pa && g.pb === f.pb && g.proto === f.proto) {
         this.slots[i] = f;
-        break;
+        return;
       }
       i = (i + 1) & this.mask;
     }
-    this.live.push(f);
   }
 
   /** Find the IPv6 flow for a packet whose addresses are at b[src..src+16) and b[dst..dst+16); sets fromA, key6, pa6 and pb6. */
@@ -264,27 +268,10 @@ export class FlowTable {
   private reindex(): void {
     this.slots.fill(EMPTY);
     this.used = 0;
+    // a newer flow with the same key wins (live is in creation order)
     for (const f of this.live) {
-      if (f.v6) {
-        // a newer flow with the same key wins (live is in creation order)
-        this.place6(f);
-        continue;
-      }
-      const ports = ((f.pa << 16) | f.pb) >>> 0;
-      let i = hash4(f.proto, f.a4, f.b4, ports) & this.mask;
-      for (;;) {
-        const g = this.slots[i];
-        if (g === undefined) {
-          this.slots[i] = f;
-          this.used++;
-          break;
-        }
-        if (g.a4 === f.a4 && g.b4 === f.b4 && g.pa === f.pa && g.pb === f.pb && g.proto === f.proto) {
-          this.slots[i] = f;
-          break;
-        }
-        i = (i + 1) & this.mask;
-      }
+      if (f.v6) this.place6(f);
+      else this.place4(f);
     }
   }
 }

@@ -93,6 +93,29 @@ describe('flow table (IPv6 keys)', () => {
     }
   });
 
+  it('an IPv4 flow 0.0.0.0 <-> 0.0.0.0 never takes the place of an IPv6 flow with the same ports (its a4 and b4 are 0 too)', () => {
+    // many IPv6 flows with the IPv4 one's (pa, pb) = (67, 68): re-indexing the IPv4 flow probes across some of them
+    for (let trial = 0; trial < 8; trial++) {
+      const t = new FlowTable();
+      const v6: Array<[Uint8Array, Flow]> = [];
+      for (let n = 0; n < 4000; n++) {
+        const b = addrs(A, B);
+        b[29] = trial;
+        b[30] = n >> 8;
+        b[31] = n & 0xff;
+        expect(t.find6(17, b, 0, 16, 67, 68)).toBeUndefined();
+        v6.push([b, open6(t, 17)]);
+      }
+      const f4 = open4(t, 17, 0, 0, 68, 67);
+      // a sweep that drops one other flow re-indexes every flow left under its own key
+      const gone = open4(t, 6, 0x0a000001, 0x0a000002, 1, 2);
+      t.sweep((f) => f === gone);
+      expect(t.find4(17, 0, 0, 68, 67) === f4).toBe(true);
+      const lost = v6.filter(([b, f]) => t.find6(17, b, 0, 16, 67, 68) !== f).length;
+      expect(lost, `trial ${trial}`).toBe(0);
+    }
+  });
+
   it('the same address on both sides is ordered by port', () => {
     const t = new FlowTable();
     t.find6(17, addrs(A, A), 0, 16, 1000, 2000);
@@ -109,8 +132,9 @@ describe('flow table (IPv6 keys)', () => {
     t.find6(6, addrs(B, A), 0, 16, 50000, 443);
     const f = open6(t, 6);
     expect(t.find6(6, addrs(A, B), 0, 16, 443, 50000)).toBe(f);
-    // a sweep that keeps both re-indexes the newer one under the key
-    t.sweep(() => false);
+    // a sweep that drops another flow re-indexes both: the newer one keeps the key
+    const gone = open4(t, 6, 0x0a000001, 0x0a000002, 1, 2);
+    t.sweep((x) => x === gone);
     expect(t.find6(6, addrs(A, B), 0, 16, 443, 50000)).toBe(f);
     t.sweep((x) => x === old);
     expect(t.find6(6, addrs(B, A), 0, 16, 50000, 443)).toBe(f);
