@@ -2,7 +2,7 @@
 // direction by TlsRecordStream, handshake messages (which may span records)
 // are cut out and the hellos and certificate list decoded. Everything after
 // ChangeCipherSpec, or after a TLS 1.3 ServerHello, is encrypted and ignored.
-import { ByteQueue, copyBytes, u16, type Decoded, fail } from './bytes.js';
+import { ByteQueue, u16, type Decoded, fail } from './bytes.js';
 
 export interface ClientHello {
   recordVersion: number;
@@ -152,7 +152,11 @@ export function decodeServerHello(b: Uint8Array, o: number, end: number, recordV
   return { ok: true, value: sh };
 }
 
-/** Certificate message body (RFC 5246 §7.4.2): DER certificates, leaf first. TLS 1.3 has a context and per-cert extensions. */
+/**
+ * Certificate message body (RFC 5246 §7.4.2): DER certificates, leaf first.
+ * TLS 1.3 has a context and per-cert extensions. The certificates are views
+ * into `b`: read them during the call (`summarizeCertificate` does), copy to keep.
+ */
 export function decodeCertificateList(b: Uint8Array, o: number, end: number, tls13 = false): Decoded<Uint8Array[]> {
   let p = o;
   if (tls13) {
@@ -167,7 +171,7 @@ export function decodeCertificateList(b: Uint8Array, o: number, end: number, tls
   while (p + 3 <= le && certs.length < 16) {
     const l = (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
     if (p + 3 + l > le) break;
-    certs.push(copyBytes(b, p + 3, p + 3 + l));
+    certs.push(b.subarray(p + 3, p + 3 + l));
     p += 3 + l;
     if (tls13) {
       if (p + 2 > le) break;

@@ -3,7 +3,7 @@
 // pure decoder and turns the result into events. The registries at the end
 // pick an analyzer by content first (TLS, HTTP, SSH, MQTT look unmistakable)
 // and by port second.
-import { concatBytes, copyBytes, indexOfHeaderEnd, latin1, u16 } from '../decode/bytes.js';
+import { ByteQueue, copySmall, indexOfHeaderEnd, latin1, smallBuffer, u16 } from '../decode/bytes.js';
 import { decodeDns, type DnsMessage } from '../decode/dns.js';
 import { decodeDhcp, DHCP_MESSAGE_TYPES, type Dhcp } from '../decode/dhcp.js';
 import { decodeHttpHead, header, looksLikeHttpStart, HTTP_MAX_HEAD, type HttpHead } from '../decode/http.js';
@@ -135,26 +135,34 @@ class UdpDns implements FlowAnalyzer {
 /** DNS over TCP (RFC 1035 §4.2.2, RFC 7766): 2-byte length prefix per message. */
 class TcpDns implements FlowAnalyzer {
   done = false;
-  private buf: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
+  /** Per direction, a message not yet whole: appended to, never re-copied whole. */
+  private q: [ByteQueue, ByteQueue] = [new ByteQueue(), new ByteQueue()];
   private count = 0;
   data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
-    const i = toServer ? 0 : 1;
-    let d = this.buf[i].length > 0 ? concatBytes(this.buf[i], b.subarray(o, end)) : b.subarray(o, end);
-    let p = 0;
-    while (p + 2 <= d.length) {
+    const q = this.q[toServer ? 0 : 1];
+    const held = q.length > 0;
+    if (held) q.append(b, o, end);
+    const d = held ? q.buf : b;
+    const n = held ? q.length : end;
+    const s = held ? 0 : o;
+    let p = s;
+    while (p + 2 <= n) {
       const len = u16(d, p);
-      if (p + 2 + len > d.length) break;
+      if (p + 2 + len > n) break;
       const r = decodeDns(d, p + 2, p + 2 + len, !dnsEventWanted(host, len >= 3 && (d[p + 4] & 0x80) !== 0));
       if (r.ok) emitDns(host, flow, r.value, 'tcp', undefined);
       p += 2 + len;
       if (++this.count >= 256) {
         this.done = true;
+        q.clear();
         return;
       }
     }
-    d = d.subarray(p);
-    if (d.length > 70000) this.done = true;
-    this.buf[i] = d.length > 0 ? copyBytes(d) : EMPTY;
+    if (n - p > 70000) {
+      this.done = true;
+      q.clear();
+    } else if (held) q.consume(p);
+    else if (p < n) q.append(d, p, n);
   }
 }
 
@@ -280,7 +288,8 @@ interface PendingMsg {
 
 interface HttpDir {
   mode: 'head' | 'body' | 'resync';
-  headBuf: Uint8Array;
+  /** A head that began in an earlier segment: appended to, never re-copied whole. */
+  headBuf: ByteQueue;
   bodyLeft: number;
   pending: PendingMsg | undefined;
 }
@@ -322,8 +331,8 @@ class HttpApp implements FlowAnalyzer {
   }
 
   private dirs: [HttpDir, HttpDir] = [
-    { mode: 'head', headBuf: EMPTY, bodyLeft: 0, pending: undefined },
-    { mode: 'head', headBuf: EMPTY, bodyLeft: 0, pending: undefined },
+    { mode: 'head', headBuf: new ByteQueue(), bodyLeft: 0, pending: undefined },
+    { mode: 'head', headBuf: new ByteQueue(), bodyLeft: 0, pending: undefined },
   ];
   private requests: Array<{ method: string; path: string; host?: string; frame: number }> = [];
   private messages = 0;
@@ -349,13 +358,19 @@ class HttpApp implements FlowAnalyzer {
         continue;
       }
       // head mode
+      const q = d.headBuf;
+      const held = q.length;
       let buf: Uint8Array;
       let start: number;
       let stop: number;
-      if (d.headBuf.length > 0) {
-        buf = concatBytes(d.headBuf, b.subarray(p, end));
+      let from: number;
+      if (held > 0) {
+        q.append(b, p, end);
+        buf = q.buf;
         start = 0;
-        stop = buf.length;
+        stop = q.length;
+        // the CRLFCRLF may straddle the old end
+        from = held > 3 ? held - 3 : 0;
       } else {
         if (!looksLikeHttpStart(b, p, end) && !(end - p < 8)) {
           d.mode = 'resync';
@@ -364,20 +379,22 @@ class HttpApp implements FlowAnalyzer {
         buf = b;
         start = p;
         stop = end;
+        from = p;
       }
-      const he = indexOfHeaderEnd(buf, start, stop);
+      const he = indexOfHeaderEnd(buf, from, stop);
       if (he < 0) {
         if (stop - start > HTTP_MAX_HEAD) {
-          d.headBuf = EMPTY;
+          q.clear();
           d.mode = 'resync';
           return;
         }
-        d.headBuf = copyBytes(buf, start, stop);
+        if (held === 0) q.append(b, p, end);
         return;
       }
-      const consumedFromThis = he + 4 - start - d.headBuf.length;
-      d.headBuf = EMPTY;
+      const consumedFromThis = he + 4 - start - held;
       const r = decodeHttpHead(buf, start, he, this.active(host) ? EVENT_HEADERS : FRAMING_HEADERS);
+      // the head is strings now: the queue's bytes may go
+      if (held > 0) q.clear();
       p += consumedFromThis;
       if (!r.ok) {
         d.mode = 'resync';
@@ -446,7 +463,7 @@ class HttpApp implements FlowAnalyzer {
     if (!m || m.bodyLen >= m.want) return;
     const n = Math.min(end - o, m.want - m.bodyLen);
     if (n <= 0) return;
-    m.body.push(copyBytes(b, o, o + n));
+    m.body.push(copySmall(b, o, o + n));
     m.bodyLen += n;
     if (m.bodyLen >= m.want) {
       const resync = m.resyncAfter;
@@ -466,7 +483,7 @@ class HttpApp implements FlowAnalyzer {
     let body = EMPTY;
     if (m.body.length === 1) body = m.body[0];
     else if (m.body.length > 1) {
-      body = new Uint8Array(m.bodyLen);
+      body = smallBuffer(m.bodyLen);
       let q = 0;
       for (const c of m.body) {
         body.set(c, q);
@@ -475,7 +492,7 @@ class HttpApp implements FlowAnalyzer {
     }
     const file = host.file;
     const device = host.deviceRef(flow);
-    const prefix = body.length > BODY_PREFIX ? copyBytes(body, 0, BODY_PREFIX) : body;
+    const prefix = body.length > BODY_PREFIX ? copySmall(body, 0, BODY_PREFIX) : body;
     if (h.kind === 'request') {
       if (host.wants('http-request')) {
         host.emit({
@@ -703,38 +720,46 @@ class TlsApp implements FlowAnalyzer {
 
 class MqttApp implements FlowAnalyzer {
   done = false;
-  private buf: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
+  /** Per direction, the first packet until it is whole. */
+  private q: [ByteQueue, ByteQueue] = [new ByteQueue(), new ByteQueue()];
   private got: [boolean, boolean] = [false, false];
 
   data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
     const i = toServer ? 0 : 1;
     if (this.got[i]) return;
-    const d = this.buf[i].length > 0 ? concatBytes(this.buf[i], b.subarray(o, end)) : b.subarray(o, end);
-    const rl = mqttVarint(d, 1, d.length);
+    const q = this.q[i];
+    const held = q.length > 0;
+    if (held) q.append(b, o, end);
+    const d = held ? q.buf : b;
+    const n = held ? q.length : end;
+    const s = held ? 0 : o;
+    const rl = mqttVarint(d, s + 1, n);
     if (!rl) {
-      if (d.length >= 5) this.got[i] = true;
-      else this.buf[i] = copyBytes(d);
+      if (n - s >= 5) {
+        this.got[i] = true;
+        q.clear();
+      } else if (!held) q.append(d, s, n);
       this.check();
       return;
     }
     const total = 1 + rl[1] + rl[0];
-    if (d.length < total && total < 65536) {
-      this.buf[i] = copyBytes(d);
+    if (n - s < total && total < 65536) {
+      if (!held) q.append(d, s, n);
       return;
     }
     this.got[i] = true;
-    this.buf[i] = EMPTY;
     if (toServer) {
-      const r = decodeMqttConnect(d, 0, d.length);
+      const r = decodeMqttConnect(d, s, n);
       if (r.ok && host.wants('mqtt-connect')) {
         host.emit({ kind: 'mqtt-connect', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), ...r.value });
       }
     } else {
-      const r = decodeMqttConnack(d, 0, d.length);
+      const r = decodeMqttConnack(d, s, n);
       if (r.ok && host.wants('mqtt-connack')) {
         host.emit({ kind: 'mqtt-connack', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), returnCode: r.value.returnCode, accepted: r.value.returnCode === 0 });
       }
     }
+    q.clear();
     this.check();
   }
 

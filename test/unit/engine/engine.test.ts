@@ -281,4 +281,99 @@ describe('traffic engine', () => {
     expect(ssdp.every((e) => e.method === 'NOTIFY' && e.serverHeader === 'Linux/3.10 UPnP/1.0 cam/1.0' && e.client.ip === CAM.ip)).toBe(true);
     expect(ssdp[2].usn).toBe('uuid:1::urn:schemas-upnp-org:device:Basic:1');
   });
+
+  it('gives the same HTTP events however the heads and bodies are cut into segments (CRLFCRLF straddling any boundary)', () => {
+    const req1 = 'GET /cgi-bin/status?x=1 HTTP/1.1\r\nHost: cam.local\r\nUser-Agent: app/3\r\nAuthorization: Basic ' + Buffer.from('admin:1234').toString('base64') + '\r\n\r\n';
+    const res1 = 'HTTP/1.1 200 OK\r\nServer: GoAhead-Webs\r\nContent-Type: application/octet-stream\r\nContent-Length: 300\r\n\r\n';
+    const body1 = Array.from({ length: 300 }, (_, i) => (i * 7 + 3) & 0xff);
+    const req2 = 'POST /login.cgi HTTP/1.1\r\nHost: cam.local\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\nuser=root';
+    const res2 = 'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="cam"\r\nContent-Length: 0\r\n\r\n';
+    const toClient = [...bytes(res1), ...body1, ...bytes(res2)];
+    const toServer = [...bytes(req1), ...bytes(req2)];
+    const run = (cut: number[]) => {
+      // requests and responses alternate as on a keep-alive connection; each side is cut into the given sizes, cycling
+      const c = new TcpConv({ ...CAM, port: 51600 }, { ...ROUTER, port: 80 }, T0 + 6).handshake();
+      const pieces = (all: number[]): number[][] => {
+        const out: number[][] = [];
+        for (let p = 0, k = 0; p < all.length; k++) {
+          const n = cut[k % cut.length];
+          out.push(all.slice(p, p + n));
+          p += n;
+        }
+        return out;
+      };
+      const firstReq = bytes(req1).length;
+      const firstRes = bytes(res1).length + body1.length;
+      for (const s of pieces(toServer.slice(0, firstReq))) c.client(s);
+      for (const s of pieces(toClient.slice(0, firstRes))) c.server(s);
+      for (const s of pieces(toServer.slice(firstReq))) c.client(s);
+      for (const s of pieces(toClient.slice(firstRes))) c.server(s);
+      c.close();
+      const { events } = runEngine(pcap(c.frames), { wants: ['http-request', 'http-response'] });
+      return events
+        .filter((e) => e.kind === 'http-request' || e.kind === 'http-response')
+        .map((e) => {
+          // frame numbers and times differ with the cut; everything else must not
+          const r: Record<string, unknown> = { ...(e as unknown as Record<string, unknown>) };
+          delete r.ts;
+          delete r.frame;
+          r.bodyPrefix = [...(e as { bodyPrefix: Uint8Array }).bodyPrefix];
+          const req = (e as { request?: object }).request;
+          if (req) r.request = { ...req, frame: 0 };
+          return r;
+        });
+    };
+    const whole = run([100_000]);
+    expect(whole.map((e) => e.kind)).toEqual(['http-request', 'http-response', 'http-request', 'http-response']);
+    expect(whole[1]).toMatchObject({ status: 200, serverHeader: 'GoAhead-Webs', contentLength: 300 });
+    expect(whole[1].bodyPrefix).toEqual(body1.slice(0, 256));
+    expect(whole[2]).toMatchObject({ method: 'POST', path: '/login.cgi', bodyPrefix: [...bytes('user=root')] });
+    expect(whole[3]).toMatchObject({ status: 401, authChallenge: 'Basic' });
+    for (const cut of [[1], [2], [3], [5], [1, 2, 3], [7, 1], [13], [64], [150, 1], [4, 4, 1]]) expect(run(cut), `segments of ${cut.join(',')}`).toEqual(whole);
+  });
+
+  it('drops a head that never ends once it passes 64 KiB, and finds the next message after it', () => {
+    const c = new TcpConv({ ...CAM, port: 51700 }, { ...ROUTER, port: 80 }, T0 + 7).handshake();
+    c.client('GET /a HTTP/1.1\r\nHost: cam.local\r\n');
+    const filler = bytes('X-Filler: ' + 'y'.repeat(1000) + '\r\n');
+    for (let i = 0; i < 70; i++) c.client(filler);
+    c.client('GET /b HTTP/1.1\r\nHost: cam.local\r\n\r\n');
+    c.close();
+    const { events } = runEngine(pcap(c.frames), { wants: ['http-request'] });
+    expect(ofKind(events, 'http-request').map((e) => e.path)).toEqual(['/b']);
+  });
+
+  it('reads MQTT CONNECT/CONNACK and DNS over TCP however they are cut into segments', () => {
+    const user = bytes('plug');
+    const cid = bytes('plug-61');
+    const vh = [0, 4, ...bytes('MQTT'), 4, 0xc2, 0, 60];
+    const pl = [0, cid.length, ...cid, 0, user.length, ...user, 0, 3, ...bytes('pw1')];
+    const connect = [0x10, vh.length + pl.length, ...vh, ...pl];
+    const framed = (m: number[]) => [m.length >> 8, m.length & 0xff, ...m];
+    const queries = [...framed(dnsQuery(1, 'a.example')), ...framed(dnsQuery(2, 'b.example', 28))];
+    const answers = [...framed(dnsResponse(1, 'a.example', ['5.45.1.1'])), ...framed(dnsResponse(2, 'b.example', ['5.45.1.2', '5.45.1.3']))];
+    const run = (size: number) => {
+      const cut = (all: number[]) => Array.from({ length: Math.ceil(all.length / size) }, (_, k) => all.slice(k * size, (k + 1) * size));
+      const m = new TcpConv({ mac: '70:89:76:00:77:61', ip: '192.168.77.61', port: 40002 }, { mac: ROUTER.mac, ip: '5.45.1.40', port: 1883 }, T0 + 8).handshake();
+      for (const p of cut(connect)) m.client(p);
+      for (const p of cut([0x20, 2, 0, 5])) m.server(p);
+      const d = new TcpConv({ mac: '70:89:76:00:77:61', ip: '192.168.77.61', port: 40003 }, { ...ROUTER, port: 53 }, T0 + 9).handshake();
+      for (const p of cut(queries)) d.client(p);
+      for (const p of cut(answers)) d.server(p);
+      const { events } = runEngine(pcap([...m.frames, ...d.frames]), { wants: ['mqtt-connect', 'mqtt-connack', 'dns'] });
+      return events
+        .filter((e) => e.kind === 'mqtt-connect' || e.kind === 'mqtt-connack' || e.kind === 'dns')
+        .map((e) => (e.kind === 'dns' ? { kind: e.kind, id: e.id, response: e.response, q: e.questions[0]?.name, a: e.answers.map((x) => x.data) } : { ...e, ts: 0, frame: 0 }));
+    };
+    const whole = run(10_000);
+    expect(whole.filter((e) => e.kind === 'dns')).toEqual([
+      { kind: 'dns', id: 1, response: false, q: 'a.example', a: [] },
+      { kind: 'dns', id: 2, response: false, q: 'b.example', a: [] },
+      { kind: 'dns', id: 1, response: true, q: 'a.example', a: ['5.45.1.1'] },
+      { kind: 'dns', id: 2, response: true, q: 'b.example', a: ['5.45.1.2', '5.45.1.3'] },
+    ]);
+    expect(whole.find((e) => e.kind === 'mqtt-connect')).toMatchObject({ clientId: 'plug-61', username: 'plug', passwordPresent: true });
+    expect(whole.find((e) => e.kind === 'mqtt-connack')).toMatchObject({ returnCode: 5, accepted: false });
+    for (const size of [1, 2, 3, 7, 33]) expect(run(size), `segments of ${size}`).toEqual(whole);
+  });
 });

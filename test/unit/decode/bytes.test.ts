@@ -1,0 +1,63 @@
+// The byte helpers flows keep state in: copies cut from shared slabs must
+// hold the same bytes as plain copies, keep them while later copies are cut,
+// and never overlap each other.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ByteQueue, copyBytes, copySmall, smallBuffer } from '../../../src/core/decode/bytes.js';
+
+const chunk = fc.uint8Array({ minLength: 0, maxLength: 12_000 });
+
+describe('slab copies', () => {
+  it('copySmall gives the bytes a plain copy gives, and keeps them while thousands more are cut', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(chunk, fc.nat(), fc.nat()), { minLength: 1, maxLength: 60 }), (ops) => {
+        const kept: Array<[Uint8Array, number[]]> = [];
+        for (const [src, a, b] of ops) {
+          const s = src.length === 0 ? 0 : a % src.length;
+          const e = src.length === 0 ? 0 : s + (b % (src.length - s + 1));
+          const v = copySmall(src, s, e);
+          const want = [...copyBytes(src, s, e)];
+          expect([...v]).toEqual(want);
+          kept.push([v, want]);
+          // scribble over the source: the copy must not be a view of it
+          src.fill(0xee);
+        }
+        for (const [v, want] of kept) expect([...v]).toEqual(want);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('never hands out overlapping memory: writing one copy changes no other', () => {
+    const views: Uint8Array[] = [];
+    for (let i = 0; i < 3000; i++) views.push(copySmall(new Uint8Array(1 + (i % 300)).fill(i & 0xff), 0, 1 + (i % 300)));
+    for (let i = 0; i < views.length; i += 2) views[i].fill(0xaa);
+    for (let i = 1; i < views.length; i += 2) expect(views[i].every((x) => x === (i & 0xff))).toBe(true);
+    // a fresh buffer is zero, however many were cut before it
+    expect(smallBuffer(5000).every((x) => x === 0)).toBe(true);
+    expect(smallBuffer(20_000).length).toBe(20_000);
+  });
+
+  it('a ByteQueue holds exactly what was appended, through growth and consumes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(chunk, fc.nat()), { maxLength: 40 }), (ops) => {
+        const q = new ByteQueue();
+        let model: number[] = [];
+        for (const [src, k] of ops) {
+          q.append(src, 0, src.length);
+          model.push(...src);
+          expect([...q.buf.subarray(0, q.length)]).toEqual(model);
+          const drop = model.length === 0 ? 0 : k % (model.length + 1);
+          q.consume(drop);
+          model = model.slice(drop);
+          // other copies cut in between must not disturb the queue
+          copySmall(new Uint8Array(700).fill(0x55), 0, 700);
+          expect([...q.buf.subarray(0, q.length)]).toEqual(model);
+        }
+        q.clear();
+        expect(q.length).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
