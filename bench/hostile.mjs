@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Hostile-input benchmark: traffic shaped to make a decoder do more than
-// linear work. It builds (in pure JS, no corpus needed) a capture of TCP flows
-// that each send one HTTP head of ~60 KiB cut into 1,448-byte segments: the
-// head is complete only after ~42 segments, so a decoder that re-copies what it
-// holds on every segment does quadratic work. Then, in the same run and on the
-// same file:
+// Hostile-input benchmark: traffic shaped to make the engine do more than
+// linear work or hold more than bounded memory. It builds (in pure JS, no
+// corpus needed) one of two captures:
+//   long heads (default): TCP flows that each send one HTTP head of ~60 KiB cut
+//     into 1,448-byte segments: the head is complete only after ~42 segments,
+//     so a decoder that re-copies what it holds on every segment does
+//     quadratic work;
+//   --scan: one device SYN-scanning 30 hosts' ports (every SYN refused with a
+//     RST), --passes times over --ports ports: a new flow every other packet,
+//     so memory must not grow with the length of the scan.
+// Then, in the same run and on the same file:
 //   iotguard analyze F --json --no-detectors
 //   iotguard analyze F --json
 //   tshark -r F -q -z conv,ip
@@ -13,11 +18,12 @@
 // engine is as fast per packet here as on ordinary traffic.
 //
 // Usage: npm run build && node bench/hostile.mjs [--flows N] [--runs R]
+//        node bench/hostile.mjs --scan [--ports P] [--passes K] [--runs R]
 // Needs tshark, tcpdump and /usr/bin/time (GNU time).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, loadavg, opt, root, timed } from './lib.mjs';
+import { cli, flag, loadavg, opt, root, timed } from './lib.mjs';
 
 const flows = opt('--flows', 1000);
 const runs = opt('--runs', 3);
@@ -83,12 +89,66 @@ function longHeads(n) {
   return { bytes: Buffer.concat(parts), packets: n * (2 + Math.ceil(head.length / 1448)) };
 }
 
+/** A SYN scan from 192.168.1.66 of 30 hosts' ports 1..ports, `passes` times; each SYN answered by RST/ACK, 20 µs apart. */
+function scan(ports, passes) {
+  const hosts = 30;
+  const n = hosts * ports * passes * 2;
+  const out = Buffer.alloc(24 + n * (16 + 54));
+  out.writeUInt32LE(0xa1b2c3d4, 0);
+  out.writeUInt16LE(2, 4);
+  out.writeUInt16LE(4, 6);
+  out.writeUInt32LE(262144, 16);
+  out.writeUInt32LE(1, 20);
+  let o = 24;
+  let us = 0;
+  const packet = (src, dst, sport, dport, flags) => {
+    us += 20;
+    out.writeUInt32LE(1700000000 + Math.floor(us / 1e6), o);
+    out.writeUInt32LE(us % 1e6, o + 4);
+    out.writeUInt32LE(54, o + 8);
+    out.writeUInt32LE(54, o + 12);
+    const e = o + 16;
+    out.set([0, 0x11, 0x22, 0x33, 0x44, dst[3], 0, 0x11, 0x22, 0x33, 0x44, src[3], 8, 0], e);
+    const ip = e + 14;
+    out[ip] = 0x45;
+    out.writeUInt16BE(40, ip + 2);
+    out[ip + 8] = 64;
+    out[ip + 9] = 6;
+    out.set(src, ip + 12);
+    out.set(dst, ip + 16);
+    const t = ip + 20;
+    out.writeUInt16BE(sport, t);
+    out.writeUInt16BE(dport, t + 2);
+    out.writeUInt32BE(12345, t + 4);
+    out[t + 12] = 0x50;
+    out[t + 13] = flags;
+    out.writeUInt16BE(1024, t + 14);
+    o += 16 + 54;
+  };
+  const me = [192, 168, 1, 66];
+  for (let pass = 0; pass < passes; pass++) {
+    for (let p = 1; p <= ports; p++) {
+      for (let h = 0; h < hosts; h++) {
+        const d = [192, 168, 1, 100 + h];
+        const sport = 40000 + ((p + pass * 7) % 20000);
+        packet(me, d, sport, p, 0x02);
+        packet(d, me, p, sport, 0x14);
+      }
+    }
+  }
+  return { bytes: out, packets: n };
+}
+
 const work = '/tmp/iotguard-bench-hostile';
 mkdirSync(work, { recursive: true });
-const file = join(work, `long-heads-${flows}.pcap`);
-const { bytes, packets } = longHeads(flows);
+const scanning = flag('--scan');
+const ports = opt('--ports', 30000);
+const passes = opt('--passes', 1);
+const file = join(work, scanning ? `scan-${ports}x${passes}.pcap` : `long-heads-${flows}.pcap`);
+const { bytes, packets } = scanning ? scan(ports, passes) : longHeads(flows);
 writeFileSync(file, bytes);
-console.log(`capture: ${file} (${packets.toLocaleString('en-US')} packets, ${(bytes.length / 2 ** 20).toFixed(0)} MiB; ${flows} flows, each one ~60 KiB HTTP head in 1,448-byte segments)`);
+const what = scanning ? `a SYN scan of 30 hosts x ${ports} ports x ${passes} pass(es), every SYN refused` : `${flows} flows, each one ~60 KiB HTTP head in 1,448-byte segments`;
+console.log(`capture: ${file} (${packets.toLocaleString('en-US')} packets, ${(bytes.length / 2 ** 20).toFixed(0)} MiB; ${what})`);
 console.log(`load before: ${loadavg()}`);
 const cmds = {
   'iotguard analyze --no-detectors': () => timed(process.execPath, [cli, 'analyze', file, '--json', '--no-detectors']),

@@ -20,6 +20,10 @@ export interface DestRec {
 /** Above this many addresses, a MAC is a router forwarding other subnets: stop binding addresses to it. */
 const MAX_IPS_PER_MAC = 32;
 const MAX_DESTS = 20_000;
+/** Past this many destinations on one address (a scanned or scanning host), they are found through an index, not a scan of the list. */
+const INDEX_FROM = 8;
+const PROTO_CODE: Record<TransportProto, number> = { tcp: 0, udp: 1, icmp: 2, icmpv6: 3, other: 4 };
+const destKey = (port: number | null, proto: TransportProto, direction: 'out' | 'in'): number => ((port ?? 65536) * 8 + PROTO_CODE[proto]) * 2 + (direction === 'out' ? 0 : 1);
 
 export class DeviceRec {
   mac: string | undefined;
@@ -34,6 +38,8 @@ export class DeviceRec {
   bytes = 0;
   /** Destinations by peer address (interned strings: their hash is cached), then a short list per address. */
   dests = new Map<string, DestRec[]>();
+  /** For addresses with many destinations: (port, proto, direction) → the record. */
+  private destIndex: Map<string, Map<number, DestRec>> | undefined;
   destCount = 0;
   droppedDests = 0;
 
@@ -48,10 +54,13 @@ export class DeviceRec {
     let list = this.dests.get(ip);
     let d: DestRec | undefined;
     if (list !== undefined) {
-      for (const x of list) {
-        if (x.port === port && x.proto === proto && x.direction === direction) {
-          d = x;
-          break;
+      if (list.length > INDEX_FROM) d = this.destIndex?.get(ip)?.get(destKey(port, proto, direction));
+      else {
+        for (const x of list) {
+          if (x.port === port && x.proto === proto && x.direction === direction) {
+            d = x;
+            break;
+          }
         }
       }
     }
@@ -67,6 +76,15 @@ export class DeviceRec {
       }
       list.push(d);
       this.destCount++;
+      if (list.length > INDEX_FROM) {
+        this.destIndex ??= new Map();
+        let ix = this.destIndex.get(ip);
+        if (ix === undefined) {
+          ix = new Map();
+          for (const x of list) ix.set(destKey(x.port, x.proto, x.direction), x);
+          this.destIndex.set(ip, ix);
+        } else ix.set(destKey(port, proto, direction), d);
+      }
     }
     if (d.name === null && name !== undefined) d.name = name;
     d.bytes += bytes;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACK, RST, SYN, TcpConv, bytes, dnsQuery, dnsResponse, eth, ipv4, pcap, tcp, udp, type Frame } from './pkt.js';
-import { ofKind, runEngine } from './run.js';
+import { ofKind, runEngine, type Run } from './run.js';
 import type { Detector } from '../../../src/core/engine/events.js';
 
 const CAM = { mac: '18:80:25:00:77:20', ip: '192.168.77.20' };
@@ -375,5 +375,61 @@ describe('traffic engine', () => {
     expect(whole.find((e) => e.kind === 'mqtt-connect')).toMatchObject({ clientId: 'plug-61', username: 'plug', passwordPresent: true });
     expect(whole.find((e) => e.kind === 'mqtt-connack')).toMatchObject({ returnCode: 5, accepted: false });
     for (const size of [1, 2, 3, 7, 33]) expect(run(size), `segments of ${size}`).toEqual(whole);
+  });
+
+  it('under a flood (a port scan) lets closed flows go sooner, says so once, and still counts every flow', () => {
+    // 50,000 SYNs from one device to ports of another, each refused with RST: a new flow every other packet, over 25 s
+    const SCANNER = { mac: '02:00:00:00:66:66', ip: '192.168.77.66' };
+    const frames: Frame[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      const ts = T0 + i * 0.0005;
+      const sport = 10_000 + i;
+      frames.push({ ts, data: eth(SCANNER.mac, CAM.mac, 0x0800, ipv4(SCANNER.ip, CAM.ip, 6, tcp({ sport, dport: 1 + i, seq: 7, flags: SYN }))) });
+      frames.push({ ts: ts + 0.0001, data: eth(CAM.mac, SCANNER.mac, 0x0800, ipv4(CAM.ip, SCANNER.ip, 6, tcp({ sport: 1 + i, dport: sport, ack: 8, flags: RST | ACK }))) });
+    }
+    const file = pcap(frames);
+    const run = (floodFlows?: number) => {
+      // when each flow-close went out, in capture time (the scan ends at T0 + 25 s)
+      const at: number[] = [];
+      const clock: Detector = { name: 'clock', wants: ['flow-close'], onEvent: (_e, ctx) => void at.push(ctx.now()), finish: () => [] };
+      const r = runEngine(file, { wants: ['flow-close'], extra: [clock], engine: { floodFlows } });
+      return { r, closes: ofKind(r.events, 'flow-close'), during: at.filter((t) => t < T0 + 24.9).length };
+    };
+    const normal = run();
+    const flooded = run(20_000);
+    expect(normal.r.warnings).toEqual([]);
+    expect(flooded.r.warnings).toHaveLength(1);
+    // sweeps come every 32,768 packets: at the first, 16,384 flows are open (not yet a flood); at the second, 32,768
+    expect(flooded.r.warnings[0]).toMatch(/over 20,000 flows open at once at frame 65536 .*closed flows now leave the flow table after 1 s instead of 30 s/);
+    // all 50,000 flows are reported either way, as refused connections
+    for (const x of [normal, flooded]) {
+      expect(x.closes).toHaveLength(50_000);
+      expect(x.closes.every((e) => e.reason === 'rst')).toBe(true);
+    }
+    // normally each closed flow stays 30 s, longer than the whole scan: all go out at the end;
+    // flooded, the sweep at frame 65,536 (T0 + 16.38 s) lets go of those closed over 1 s before
+    expect(normal.during).toBe(0);
+    expect(flooded.during).toBeGreaterThan(30_000);
+    expect(flooded.during).toBeLessThan(32_768);
+    // and the devices' destinations are the same: leaving the table early loses nothing
+    const dests = (r: Run) => r.result.devices.map((d) => ({ ip: d.ip, n: d.destinations.length, flows: d.destinations.reduce((a, x) => a + x.flows, 0), packets: d.destinations.reduce((a, x) => a + x.packets, 0) }));
+    expect(dests(flooded.r)).toEqual(dests(normal.r));
+    expect(dests(normal.r).find((d) => d.ip === SCANNER.ip)).toMatchObject({ n: 20_000, flows: 20_000, packets: 40_000 });
+  });
+
+  it('merges the flows to one destination however many ports one address has (the index past 8 per address)', () => {
+    const frames: Frame[] = [];
+    let ts = T0;
+    // three rounds from three source ports to 500 UDP ports and 20 TCP ports of one host: 3 flows per destination
+    for (let round = 0; round < 3; round++) {
+      for (let port = 1; port <= 500; port++) frames.push({ ts: (ts += 0.001), data: eth(CAM.mac, ROUTER.mac, 0x0800, ipv4(CAM.ip, '5.45.1.99', 17, udp(20_000 + round, port, [1, 2, 3]))) });
+      for (let port = 1; port <= 20; port++) frames.push({ ts: (ts += 0.001), data: eth(CAM.mac, ROUTER.mac, 0x0800, ipv4(CAM.ip, '5.45.1.99', 6, tcp({ sport: 30_000 + round, dport: port, flags: SYN }))) });
+    }
+    const { result } = runEngine(pcap(frames));
+    const dests = result.devices.find((d) => d.ip === CAM.ip)?.destinations.filter((d) => d.ip === '5.45.1.99') ?? [];
+    expect(dests).toHaveLength(520);
+    expect(dests.every((d) => d.flows === 3 && d.packets === 3 && d.direction === 'out')).toBe(true);
+    expect(new Set(dests.map((d) => `${d.proto}/${d.port}`)).size).toBe(520);
+    expect(dests.filter((d) => d.proto === 'tcp')).toHaveLength(20);
   });
 });

@@ -1,6 +1,6 @@
 // Run bytes of a capture through the engine in memory, recording events.
 import { CaptureReader } from '../../../src/core/decode/capture-reader.js';
-import { TrafficEngine } from '../../../src/core/engine/engine.js';
+import { TrafficEngine, type EngineOptions } from '../../../src/core/engine/engine.js';
 import type { AnalyzeResult, Detector, EngineEvent, EventKind } from '../../../src/core/engine/events.js';
 import type { Finding } from '../../../src/core/model/finding.js';
 
@@ -10,7 +10,7 @@ export interface Run {
   warnings: string[];
 }
 
-export function runEngine(file: Uint8Array, opts: { wants?: EventKind[]; extra?: Detector[]; findings?: Finding[] } = {}): Run {
+export function runEngine(file: Uint8Array, opts: { wants?: EventKind[]; extra?: Detector[]; findings?: Finding[]; engine?: Omit<EngineOptions, 'detectors' | 'onWarning'> } = {}): Run {
   const events: EngineEvent[] = [];
   const rec: Detector = {
     name: 'recorder',
@@ -19,7 +19,7 @@ export function runEngine(file: Uint8Array, opts: { wants?: EventKind[]; extra?:
     finish: () => opts.findings ?? [],
   };
   const warnings: string[] = [];
-  const eng = new TrafficEngine({ detectors: [rec, ...(opts.extra ?? [])], onWarning: (m) => warnings.push(m) });
+  const eng = new TrafficEngine({ ...opts.engine, detectors: [rec, ...(opts.extra ?? [])], onWarning: (m) => warnings.push(m) });
   eng.beginInput('mem');
   const r = new CaptureReader(eng);
   const err = r.feed(file) ?? r.end();
