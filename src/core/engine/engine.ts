@@ -469,8 +469,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       f.tcpState = (fl & 0x12) === 0x02 ? 'syn' : (fl & 0x12) === 0x12 ? 'syn-ack' : 'midstream';
     }
     if (!hasPorts || pv.laterFragment || (proto !== 6 && proto !== 17)) f.analyzer = null;
-    if (pv.ipVersion === 4) this.flows.insert4(f);
-    else this.flows.insert6(f);
+    this.flows.insert(f);
     return f;
   }
 

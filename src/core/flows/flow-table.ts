@@ -153,15 +153,19 @@ export class FlowTable {
     }
   }
 
-  /** Insert a new IPv4 flow whose key fields are set; replaces a closed flow with the same key. */
-  insert4(f: Flow): void {
+  /** Insert a new flow whose key fields are set (a4, b4 or k6; pa, pb; proto; v6); replaces a closed flow with the same key. */
+  insert(f: Flow): void {
     if ((this.used + 1) * 2 > this.slots.length) this.grow();
-    this.place4(f);
+    this.place(f);
     this.live.push(f);
   }
 
-  private place4(f: Flow): void {
-    let i = hash4(f.proto, f.a4, f.b4, ((f.pa << 16) | f.pb) >>> 0) & this.mask;
+  /** Put f in the first empty slot of its probe path, or in the slot of an older flow with the same key. */
+  private place(f: Flow): void {
+    const v6 = f.v6;
+    const k = f.k6 as Int32Array;
+    const ports = ((f.pa << 16) | f.pb) >>> 0;
+    let i = (v6 ? hash6(f.proto, k, ports) : hash4(f.proto, f.a4, f.b4, ports)) & this.mask;
     for (;;) {
       const g = this.slots[i];
       if (g === undefined) {
@@ -169,8 +173,8 @@ export class FlowTable {
         this.used++;
         return;
       }
-      // (an IPv6 flow's a4 and b4 are 0: it must never stand for the IPv4 flow 0.0.0.0 <-> 0.0.0.0)
-      if (!g.v6 && g.a4 === f.a4 && g.b4 === f.b4 && g.pa === f.pa && g.pb === f.pb && g.proto === f.proto) {
+      // the same kind and key (an IPv6 flow's a4 and b4 are 0: it must never stand for the IPv4 flow 0.0.0.0 <-> 0.0.0.0)
+      if (g.v6 === v6 && g.pa === f.pa && g.pb === f.pb && g.proto === f.proto && (v6 ? same6(g.k6 as Int32Array, k) : g.a4 === f.a4 && g.b4 === f.b4)) {
         this.slots[i] = f;
         return;
       }
@@ -203,31 +207,6 @@ export class FlowTable {
       const f = this.slots[i];
       if (f === undefined) return undefined;
       if (f.v6 && f.pa === pa && f.pb === pb && f.proto === proto && same6(f.k6 as Int32Array, k)) return f;
-      i = (i + 1) & this.mask;
-    }
-  }
-
-  /** Insert a new IPv6 flow whose k6, pa and pb are set; replaces a closed flow with the same key. */
-  insert6(f: Flow): void {
-    if ((this.used + 1) * 2 > this.slots.length) this.grow();
-    this.place6(f);
-    this.live.push(f);
-  }
-
-  private place6(f: Flow): void {
-    const k = f.k6 as Int32Array;
-    let i = hash6(f.proto, k, ((f.pa << 16) | f.pb) >>> 0) & this.mask;
-    for (;;) {
-      const g = this.slots[i];
-      if (g === undefined) {
-        this.slots[i] = f;
-        this.used++;
-        return;
-      }
-      if (g.v6 && g.pa === f.pa && g.pb === f.pb && g.proto === f.proto && same6(g.k6 as Int32Array, k)) {
-        this.slots[i] = f;
-        return;
-      }
       i = (i + 1) & this.mask;
     }
   }
@@ -269,9 +248,6 @@ export class FlowTable {
     this.slots.fill(EMPTY);
     this.used = 0;
     // a newer flow with the same key wins (live is in creation order)
-    for (const f of this.live) {
-      if (f.v6) this.place6(f);
-      else this.place4(f);
-    }
+    for (const f of this.live) this.place(f);
   }
 }

@@ -24,7 +24,7 @@ function open6(t: FlowTable, proto: number): Flow {
   f.k6 = t.key6.slice();
   f.pa = t.pa6;
   f.pb = t.pb6;
-  t.insert6(f);
+  t.insert(f);
   return f;
 }
 
@@ -37,7 +37,7 @@ function open4(t: FlowTable, proto: number, src: number, dst: number, sp: number
   f.b4 = fromA ? dst : src;
   f.pa = fromA ? sp : dp;
   f.pb = fromA ? dp : sp;
-  t.insert4(f);
+  t.insert(f);
   return f;
 }
 
