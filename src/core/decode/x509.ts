@@ -1,7 +1,6 @@
 // X.509 certificate summary via node:crypto's X509Certificate (no I/O; the
 // parsing is OpenSSL's). Bad DER returns undefined instead of throwing.
 import { X509Certificate, createHash } from 'node:crypto';
-import { latin1 } from './bytes.js';
 
 export interface CertSummary {
   subject: string;
@@ -34,23 +33,52 @@ function isoDate(s: string): string {
 
 // Devices reconnect to the same servers again and again: parse each distinct
 // certificate once (parsing and the self-signature check cost ~100 µs each).
-// Keyed by the DER itself as a Latin-1 string: exact (no digest to trust), and
-// making and hashing a 1-2 KiB string costs less than a SHA-1 through node:crypto.
-const cache = new Map<string, CertSummary | null>();
+// Looked up by a hash of the DER's bytes and confirmed by comparing them all
+// (native memcmp): exact, and no 1-2 KiB string to make and hash per
+// certificate, which is what a lookup cost when the DER's text was the key.
+interface Cached {
+  der: Uint8Array;
+  summary: CertSummary | null;
+}
+const cache = new Map<number, Cached[]>();
+let cached = 0;
 const CACHE_MAX = 2048;
 
+/**
+ * FNV-1a over the length and the last 64 bytes: a certificate ends with its
+ * signature, bytes that differ between any two certificates, so that is
+ * enough to spread them; equal hashes are told apart by the full compare.
+ */
+function derHash(der: Uint8Array): number {
+  let h = Math.imul(0x811c9dc5 ^ der.length, 0x01000193);
+  for (let i = der.length > 64 ? der.length - 64 : 0; i < der.length; i++) h = Math.imul(h ^ der[i], 0x01000193);
+  return h >>> 0;
+}
+
 export function summarizeCertificate(der: Uint8Array): CertSummary | undefined {
-  const key = der.length <= 16384 ? latin1(der, 0, der.length) : createHash('sha1').update(der).digest('hex');
-  const hit = cache.get(key);
-  // summaries are frozen and shared: a certificate seen a thousand times is one object
-  if (hit !== undefined) return hit === null ? undefined : hit;
+  const h = derHash(der);
+  const bucket = cache.get(h);
+  if (bucket !== undefined) {
+    for (const c of bucket) {
+      // summaries are frozen and shared: a certificate seen a thousand times is one object
+      if (c.der.length === der.length && Buffer.compare(c.der, der) === 0) return c.summary ?? undefined;
+    }
+  }
   const s = parseCertificate(der);
   if (s !== undefined) {
     Object.freeze(s.subjectAltNames);
     Object.freeze(s);
   }
-  if (cache.size >= CACHE_MAX) cache.clear();
-  cache.set(key, s ?? null);
+  if (cached >= CACHE_MAX) {
+    cache.clear();
+    cached = 0;
+  }
+  // `der` may be a view into a buffer that is reused: keep a copy
+  const entry = { der: Uint8Array.prototype.slice.call(der), summary: s ?? null };
+  const b = cache.get(h);
+  if (b === undefined) cache.set(h, [entry]);
+  else b.push(entry);
+  cached++;
   return s;
 }
 
