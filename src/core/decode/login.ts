@@ -16,6 +16,9 @@ const PASS_PROMPT = /pass(?:word|code|phrase)?\s*:\s*$/i;
 const FAILURE = /incorrect|fail|denied|invalid|wrong|bad password|not allowed|try again|authentication error/i;
 const SHELL = /(?:[#$>%]|\$ ?|# ?)\s*$/;
 
+/** Scratch for `strip` (one conversion at a time). */
+const stripBuf: number[] = [];
+
 export class TelnetLogin {
   private state: 'idle' | 'user' | 'pass' | 'verdict' | 'done' = 'idle';
   private iacServer = 0;
@@ -34,15 +37,21 @@ export class TelnetLogin {
   /** Strip telnet commands; returns printable text. `st` is the IAC parser state (0 data, 1 after IAC, 2 option byte, 3 in SB, 4 IAC in SB). */
   private strip(b: Uint8Array, o: number, end: number, server: boolean): string {
     let st = server ? this.iacServer : this.iacClient;
-    let s = '';
+    // character codes, so a backspace is a pop (slicing a string copied all of it per backspace)
+    const out = stripBuf;
+    out.length = 0;
     for (let i = o; i < end; i++) {
       const c = b[i];
       switch (st) {
         case 0:
           if (c === 255) st = 1;
-          else if (c === 13 || c === 10) s += '\n';
-          else if (c === 8 || c === 127) s = s.slice(0, -1);
-          else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
+          else if (c === 13 || c === 10) out.push(10);
+          else if (c === 8 || c === 127) {
+            // erase within this segment; a client's erase of what an earlier segment typed goes on as BS
+            if (out.length > 0 && out[out.length - 1] !== 8) out.pop();
+            else if (!server) out.push(8);
+          }
+          else if (c >= 0x20 && c < 0x7f) out.push(c);
           break;
         case 1:
           if (c === 255) st = 0;
@@ -63,6 +72,9 @@ export class TelnetLogin {
     }
     if (server) this.iacServer = st;
     else this.iacClient = st;
+    let s = '';
+    for (let i = 0; i < out.length; i += 8192) s += String.fromCharCode.apply(null, out.slice(i, i + 8192));
+    out.length = 0;
     return s;
   }
 
@@ -117,7 +129,9 @@ export class TelnetLogin {
     const text = this.strip(b, o, end, false);
     const out: LoginStep[] = [];
     for (const ch of text) {
-      if (ch === '\n') {
+      if (ch === '\b') {
+        this.line = this.line.slice(0, -1);
+      } else if (ch === '\n') {
         if (this.state === 'user' && this.line.length > 0) {
           this.username = this.line.slice(0, 64);
         } else if (this.state === 'pass') {

@@ -788,7 +788,9 @@ class LoginApp implements FlowAnalyzer {
     this.sm = service === 'telnet' ? new TelnetLogin() : new FtpLogin();
   }
   data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
-    const steps: LoginStep[] = toServer ? this.sm.fromClient(b, o, end) : this.sm.fromServer(b, o, end);
+    // a login is over long before LOGIN_CAP bytes: never read past it, however large the segment
+    const stop = Math.min(end, o + Math.max(1, LOGIN_CAP + 1 - this.sm.seen));
+    const steps: LoginStep[] = toServer ? this.sm.fromClient(b, o, stop) : this.sm.fromServer(b, o, stop);
     if (this.sm.done || this.sm.seen > LOGIN_CAP) this.done = true;
     if (steps.length === 0 || !host.wants('login')) return;
     for (const s of steps) {

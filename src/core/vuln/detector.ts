@@ -19,7 +19,19 @@ interface Collected {
   ev: DeviceEvidence;
   /** `${field}\0${value}` -> first packet that showed it */
   where: Map<string, Seen>;
+  /** ev.openPorts by TCP port (a server with thousands of open ports is searched in O(1)). */
+  ports: Map<number, EvidencePort>;
+  /** What ev.ssdpServer and ev.tls already hold. */
+  ssdp: Set<string>;
+  tls: Set<string>;
 }
+
+/**
+ * Distinct SSDP SERVER strings and TLS subjects kept per device: a real
+ * device announces a handful; one that sends thousands of different ones is
+ * hostile, and the first ones are the evidence.
+ */
+const MAX_STRINGS = 64;
 
 // open ports come from closed flows (`acceptedFrame`): every detector asks for those, while a flow-state event per TCP transition would be built for this one alone
 const WANTS: readonly EventKind[] = ['http-response', 'ssdp', 'tls-certificate', 'flow-close'];
@@ -47,7 +59,7 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
     const key = ep.mac ?? `ip:${ep.ip}`;
     let c = devices.get(key);
     if (!c) {
-      c = { ev: { ip: ep.ip, mac: ep.mac ?? null, openPorts: [] }, where: new Map() };
+      c = { ev: { ip: ep.ip, mac: ep.mac ?? null, openPorts: [] }, where: new Map(), ports: new Map(), ssdp: new Set(), tls: new Set() };
       devices.set(key, c);
     }
     c.ev.ip = ep.ip;
@@ -60,10 +72,11 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
   };
 
   const port = (c: Collected, n: number): EvidencePort => {
-    let p = c.ev.openPorts.find((x) => x.port === n && x.proto === 'tcp');
+    let p = c.ports.get(n);
     if (!p) {
       p = { port: n, proto: 'tcp' };
       c.ev.openPorts.push(p);
+      c.ports.set(n, p);
     }
     return p;
   };
@@ -79,7 +92,7 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
           const c = deviceOf(f.server);
           const n = f.server.port;
           // a port already listed was noted when first seen
-          if (!c || c.ev.openPorts.some((x) => x.port === n && x.proto === 'tcp')) return;
+          if (!c || c.ports.has(n)) return;
           port(c, n);
           note(c, 'openPort', `${n}/tcp`, { file: e.file, frame: f.acceptedFrame });
           return;
@@ -107,10 +120,10 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
           if (!sender || !e.serverHeader) return;
           const c = deviceOf(sender);
           if (!c) return;
-          const list = (c.ev.ssdpServer ??= []);
           const s = e.serverHeader.length > 512 ? e.serverHeader.slice(0, 512) : e.serverHeader;
-          if (list.includes(s)) return;
-          list.push(s);
+          if (c.ssdp.has(s) || c.ssdp.size >= MAX_STRINGS) return;
+          c.ssdp.add(s);
+          (c.ev.ssdpServer ??= []).push(s);
           note(c, 'ssdpServer', s, e);
           return;
         }
@@ -118,9 +131,10 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
           const leaf = e.chain[0];
           const c = leaf ? deviceOf(e.server) : undefined;
           if (!c || !leaf) return;
-          const list = (c.ev.tls ??= []);
-          if (!list.some((t) => t.subject === leaf.subject && t.port === e.server.port)) {
-            list.push({ subject: leaf.subject, issuer: leaf.issuer, port: e.server.port });
+          const k = `${e.server.port ?? ''}\0${leaf.subject}`;
+          if (!c.tls.has(k) && c.tls.size < MAX_STRINGS) {
+            c.tls.add(k);
+            (c.ev.tls ??= []).push({ subject: leaf.subject, issuer: leaf.issuer, port: e.server.port });
             note(c, 'tlsSubject', leaf.subject, e);
             note(c, 'tlsIssuer', leaf.issuer, e);
           }

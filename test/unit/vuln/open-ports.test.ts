@@ -4,7 +4,7 @@
 // SYN, a silent one, or a server outside the LAN is not.
 import { describe, expect, it } from 'vitest';
 import { kevDetector } from '../../../src/core/vuln/detector.js';
-import { ACK, PSH, RST, SYN, TcpConv, eth, ipv4, pcap, tcp, type Frame } from '../engine/pkt.js';
+import { ACK, PSH, RST, SYN, TcpConv, eth, ipv4, pcap, tcp, udp, type Frame } from '../engine/pkt.js';
 import { runEngine } from '../engine/run.js';
 import { catalog } from './helpers.js';
 
@@ -36,5 +36,29 @@ describe('KEV evidence: open ports from closed flows', () => {
     expect(camEv?.openPorts.map((p) => p.port).sort((a, b) => a - b)).toEqual([80, 8000]);
     expect(ev.find((d) => d.ip === cloud.ip)).toBeUndefined();
     expect(ev.find((d) => d.ip === pc.ip)?.openPorts ?? []).toEqual([]);
+  });
+
+  it('keeps every one of thousands of open ports once, and at most 64 SSDP SERVER strings per device', () => {
+    const frames: Frame[] = [];
+    let ts = 1700000200;
+    // 3,000 ports accepted (SYN, SYN-ACK, RST), each twice from different client ports
+    for (let round = 0; round < 2; round++) {
+      for (let port = 1000; port < 4000; port++) {
+        const cp = 20000 + round * 5000 + (port % 5000);
+        frames.push(frame((ts += 0.001), pc, cp, cam, port, SYN), frame((ts += 0.001), cam, port, pc, cp, SYN | ACK), frame((ts += 0.001), pc, cp, cam, port, RST));
+      }
+    }
+    // 200 NOTIFYs, each with another SERVER string (and each repeated)
+    const notify = (n: number) => `NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\nSERVER: Linux/3.10 UPnP/1.0 cam/${n}\r\nUSN: uuid:1::upnp:rootdevice\r\n\r\n`;
+    for (let n = 0; n < 400; n++) {
+      frames.push({ ts: (ts += 0.01), data: eth(cam.mac, '01:00:5e:7f:ff:fa', 0x0800, ipv4(cam.ip, '239.255.255.250', 17, udp(1900, 1900, [...Buffer.from(notify(n % 200))]))) });
+    }
+    const kev = kevDetector(catalog);
+    runEngine(pcap(frames), { extra: [kev] });
+    const camEv = kev.evidence().find((d) => d.ip === cam.ip);
+    const ports = camEv?.openPorts.map((p) => p.port) ?? [];
+    expect(ports).toHaveLength(3000);
+    expect(new Set(ports).size).toBe(3000);
+    expect(camEv?.ssdpServer).toEqual(Array.from({ length: 64 }, (_, n) => `Linux/3.10 UPnP/1.0 cam/${n}`));
   });
 });

@@ -1,0 +1,51 @@
+// State that hostile traffic can push to its limits: a telnet stream of
+// backspaces, and DNS answers past the name maps' caps. Each must give the
+// same answers as ordinary input and stay linear (the bounds leave 10x or
+// more of room over what these take; the quadratic versions took 30-90 s).
+import { describe, expect, it } from 'vitest';
+import { TelnetLogin } from '../../../src/core/decode/login.js';
+import { DnsNames } from '../../../src/core/flows/dns-names.js';
+
+const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
+
+describe('telnet text with backspaces', () => {
+  it('applies BS and DEL to the user name, across segments', () => {
+    const t = new TelnetLogin();
+    t.fromServer(bytes('\r\nlogin: '), 0, 8);
+    t.fromClient(bytes('rooX\x08t'), 0, 6);
+    t.fromClient(bytes('\x7f\x7ft\r\n'), 0, 5);
+    t.fromServer(bytes('Password: '), 0, 10);
+    const steps = t.fromClient(bytes('secret\r\n'), 0, 8);
+    expect(steps).toEqual([{ step: 'attempt', username: 'rot', attempt: 1 }]);
+  });
+
+  it('reads a 1 MB segment of typing and backspaces in linear time', () => {
+    const t = new TelnetLogin();
+    t.fromServer(bytes('login: '), 0, 7);
+    const seg = bytes('ab\x08'.repeat(350_000) + '\r\n');
+    const started = performance.now();
+    t.fromClient(seg, 0, seg.length);
+    expect(performance.now() - started).toBeLessThan(3000);
+    t.fromServer(bytes('Password: '), 0, 10);
+    // 350,000 a's typed, the b's erased; the name is kept to 64 characters
+    expect(t.fromClient(bytes('x\r\n'), 0, 3)).toEqual([{ step: 'attempt', username: 'a'.repeat(64), attempt: 1 }]);
+  });
+});
+
+describe('DNS name correlation past its caps', () => {
+  it('forgets the oldest names first, keeps the newest, and stays linear', () => {
+    const n = new DnsNames();
+    const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    const started = performance.now();
+    // 400,000 answers to one device: twice the global cap, eight times the device's
+    for (let i = 0; i < 400_000; i++) n.learn('dev', ip(i), `h${i}.example`);
+    expect(performance.now() - started).toBeLessThan(8000);
+    expect(n.nameFor('dev', ip(399_999))).toBe('h399999.example');
+    expect(n.nameFor('dev', ip(360_000))).toBe('h360000.example');
+    // gone from the device's map and from the global one
+    expect(n.nameFor('dev', ip(0))).toBeUndefined();
+    expect(n.nameFor(undefined, ip(100_000))).toBeUndefined();
+    // the global map still has recent ones another device can use
+    expect(n.nameFor('other', ip(250_000))).toBe('h250000.example');
+  });
+});
