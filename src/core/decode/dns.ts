@@ -104,11 +104,16 @@ export function readName(b: Uint8Array, o: number, start: number, end: number, s
     p += 1 + l;
   }
   const name = n === 0 ? '' : scratch.toString('latin1', 0, n);
-  if (seen !== undefined && seen.size < 256) seen.set(o, name);
+  if (seen !== undefined && seen.size < 256) {
+    seen.set(o, name);
+    // a name that is a pointer is also the name at its target: the next pointer there needs no walk
+    // (a chain of pointers was walked again for every record that pointed into it)
+    if ((b[o] & 0xc0) === 0xc0) seen.set(start + (((b[o] & 0x3f) << 8) | b[o + 1]), name);
+  }
   return [name, after >= 0 ? after : p];
 }
 
-function rdata(b: Uint8Array, type: number, o: number, len: number, start: number, end: number): string {
+function rdata(b: Uint8Array, type: number, o: number, len: number, start: number, end: number, seen?: Map<number, string>): string {
   const e = o + len;
   switch (type) {
     case 1:
@@ -119,17 +124,17 @@ function rdata(b: Uint8Array, type: number, o: number, len: number, start: numbe
     case 5:
     case 12:
     case 39: {
-      const n = readName(b, o, start, end);
+      const n = readName(b, o, start, end, seen);
       return n ? n[0] : '';
     }
     case 15: {
       if (len < 3) return '';
-      const n = readName(b, o + 2, start, end);
+      const n = readName(b, o + 2, start, end, seen);
       return `${u16(b, o)} ${n ? n[0] : ''}`;
     }
     case 33: {
       if (len < 7) return '';
-      const n = readName(b, o + 6, start, end);
+      const n = readName(b, o + 6, start, end, seen);
       return `${u16(b, o)} ${u16(b, o + 2)} ${u16(b, o + 4)} ${n ? n[0] : ''}`;
     }
     case 16: {
@@ -256,7 +261,7 @@ export function decodeDns(b: Uint8Array, o: number, end: number, addressesOnly =
         typeName: dnsTypeName(type),
         class: u16(b, p + 2) & 0x7fff,
         ttl: u32(b, p + 4),
-        data: rdata(b, type, p + 10, rdlen, o, end),
+        data: rdata(b, type, p + 10, rdlen, o, end, seen),
         rdLength: rdlen,
       });
       p += 10 + rdlen;
