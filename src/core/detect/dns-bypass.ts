@@ -70,6 +70,9 @@ const DOH_HOSTS = [
 const DOH_EXACT = new Set(DOH_HOSTS.filter((h) => !h.startsWith('.')));
 const DOH_SUFFIX = new Set(DOH_HOSTS.filter((h) => h.startsWith('.')).map((h) => h.slice(1)));
 
+/** Outside resolvers remembered across devices; past this, new ones are not (memory stays bounded). */
+const MAX_RESOLVERS = 4096;
+
 export function isDohHost(sni: string): boolean {
   let s = sni.toLowerCase();
   if (s.endsWith('.')) s = s.slice(0, -1);
@@ -93,6 +96,7 @@ export function dnsBypassDetector(cfg: DetectorConfig): Detector {
   /** Local resolvers somebody on the LAN used (the LAN has its own DNS). */
   const localResolvers = new Set<string>();
   /** Resolver used by each device (outside ones), to tell an ISP resolver everyone uses from a device's own choice. */
+  /** Outside resolvers → the devices that used them (at most MAX_RESOLVERS, and the public ones). */
   const outsideUsers = new Map<string, Set<string>>();
 
   const get = (device: DeviceRef, file: string): Per => {
@@ -121,11 +125,13 @@ export function dnsBypassDetector(cfg: DetectorConfig): Detector {
         if (p.outside.size < 32 || p.outside.has(e.server.ip)) p.outside.set(e.server.ip, n);
         if (n <= 3) p.frames.push(e.frame);
         let users = outsideUsers.get(e.server.ip);
-        if (!users) {
+        // a device asking thousands of outside addresses on port 53 is hostile: the first ones are the evidence
+        // (the well-known public resolvers always: whether one is shared decides the finding)
+        if (!users && (outsideUsers.size < MAX_RESOLVERS || PUBLIC_RESOLVERS[e.server.ip] !== undefined)) {
           users = new Set();
           outsideUsers.set(e.server.ip, users);
         }
-        users.add(deviceKey(p.device));
+        users?.add(deviceKey(p.device));
       } else if (e.kind === 'flow-close') {
         const f = e.flow;
         if (f.proto !== 'tcp' || f.server.local || !f.client.local || f.packetsToClient === 0) return;
