@@ -23,7 +23,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, flag, loadavg, opt, root, timed } from './lib.mjs';
+import { cli, flag, loadavg, opt, pcapHeader, root, timed } from './lib.mjs';
 
 const flows = opt('--flows', 1000);
 const runs = opt('--runs', 3);
@@ -40,14 +40,7 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
 
 /** A little-endian microsecond pcap of `flows` flows 192.168.1.20:N -> 192.168.1.1:80, each SYN, one long head in segments, FIN. */
 function longHeads(n) {
-  const parts = [];
-  const gh = Buffer.alloc(24);
-  gh.writeUInt32LE(0xa1b2c3d4, 0);
-  gh.writeUInt16LE(2, 4);
-  gh.writeUInt16LE(4, 6);
-  gh.writeUInt32LE(262144, 16);
-  gh.writeUInt32LE(1, 20);
-  parts.push(gh);
+  const parts = [pcapHeader()];
   let us = 0;
   const eth = Buffer.from([0, 0x11, 0x22, 0x33, 0x44, 0x01, 0, 0x11, 0x22, 0x33, 0x44, 0x20, 8, 0]);
   const packet = (sport, seq, flags, payload) => {
@@ -94,11 +87,7 @@ function scan(ports, passes) {
   const hosts = 30;
   const n = hosts * ports * passes * 2;
   const out = Buffer.alloc(24 + n * (16 + 54));
-  out.writeUInt32LE(0xa1b2c3d4, 0);
-  out.writeUInt16LE(2, 4);
-  out.writeUInt16LE(4, 6);
-  out.writeUInt32LE(262144, 16);
-  out.writeUInt32LE(1, 20);
+  pcapHeader(out);
   let o = 24;
   let us = 0;
   const packet = (src, dst, sport, dport, flags) => {

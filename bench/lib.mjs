@@ -58,6 +58,16 @@ export function timed(cmd, argv, { stdout = false } = {}) {
   return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rss: Number(m[4]) / 1024, status: r.status, stdout: r.stdout ?? '', stderr: r.stderr };
 }
 
+/** Write a little-endian, microsecond, Ethernet pcap global header (24 bytes) into out at 0. */
+export function pcapHeader(out = Buffer.alloc(24)) {
+  out.writeUInt32LE(0xa1b2c3d4, 0);
+  out.writeUInt16LE(2, 4);
+  out.writeUInt16LE(4, 6);
+  out.writeUInt32LE(262144, 16);
+  out.writeUInt32LE(1, 20);
+  return out;
+}
+
 /**
  * Rewrite a little-endian Ethernet pcap's IPv4 packets as IPv6 (RFC 4193
  * fd00::/96 for private addresses, 2001:db8::/96 for the rest, the IPv4

@@ -294,7 +294,7 @@ export interface HttpRequestEvent extends EventBase {
   /** SOAPAction header (UPnP control), without quotes. */
   soapAction?: string;
   authorization?: HttpAuth;
-  /** First bytes of the body seen (up to 256), for magic detection. Empty when none. */
+  /** First bytes of the body seen (up to 256), for magic detection. Empty when none. Read-only: it may share memory with other copies (bytes.ts, copySmall). */
   bodyPrefix: Uint8Array;
 }
 
@@ -314,7 +314,7 @@ export interface HttpResponseEvent extends EventBase {
   authChallenge?: string;
   /** The request this answers (HTTP/1.x pipelining order), when seen. */
   request?: { method: string; path: string; host?: string; frame: number };
-  /** First bytes of the body seen (up to 256): ELF, gzip, zip, firmware magics. */
+  /** First bytes of the body seen (up to 256): ELF, gzip, zip, firmware magics. Read-only: it may share memory with other copies (bytes.ts, copySmall). */
   bodyPrefix: Uint8Array;
 }
 

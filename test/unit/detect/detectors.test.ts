@@ -337,6 +337,15 @@ describe('dns-bypass', () => {
     const isp = ep('80.10.246.2', 53);
     expect(run(dnsBypassDetector(cfg), [dnsQuery(1, a, isp, 'x.com'), dnsQuery(2, a, isp, 'y.com'), dnsQuery(3, b, isp, 'z.com'), dnsQuery(4, b, isp, 'w.com')])).toEqual([]);
   });
+  it('still knows a public resolver is shared after one device asked thousands of outside addresses', () => {
+    // the flood fills the bounded table of outside resolvers; 8.8.8.8, used by both devices, must still count as shared
+    const evs: EngineEvent[] = [];
+    for (let i = 0; i < 5000; i++) evs.push(dnsQuery(i, a, ep(`203.0.${i >> 8}.${i & 255}`, 53), `q${i}.example.com`));
+    for (let i = 0; i < cfg.dnsBypass.minQueries; i++) {
+      evs.push(dnsQuery(6000 + i, a, ep('8.8.8.8', 53), `a${i}.example.com`), dnsQuery(7000 + i, b, ep('8.8.8.8', 53), `b${i}.example.com`));
+    }
+    expect(run(dnsBypassDetector(cfg), evs)).toEqual([]);
+  });
 });
 
 describe('lateral-scan', () => {
