@@ -65,19 +65,37 @@ function isVersion(t: string, o: number): boolean {
 }
 
 /**
- * A cheap first test for a header filter: (length, first letter lower-cased)
- * pairs of the names it keeps, so most fields it does not keep are passed
- * over without making their name string.
+ * A header filter by (length, first letter lower-cased): the names it keeps
+ * with that pair. Most fields it does not keep are passed over without
+ * making their name string, and a kept name is the filter's own string
+ * (compared case-insensitively in place: no slice, no `toLowerCase`).
  */
-const prefilters = new WeakMap<ReadonlySet<string>, Uint8Array>();
-function prefilterFor(only: ReadonlySet<string>): Uint8Array {
+const prefilters = new WeakMap<ReadonlySet<string>, Array<string[] | undefined>>();
+function prefilterFor(only: ReadonlySet<string>): Array<string[] | undefined> {
   let f = prefilters.get(only);
   if (f === undefined) {
-    f = new Uint8Array(64 * 128);
-    for (const n of only) if (n.length > 0 && n.length < 64 && n.charCodeAt(0) < 128) f[n.length * 128 + n.charCodeAt(0)] = 1;
+    f = new Array<string[] | undefined>(64 * 128).fill(undefined);
+    for (const n of only) {
+      if (n.length === 0 || n.length >= 64 || n.charCodeAt(0) >= 128 || n !== n.toLowerCase()) continue;
+      (f[n.length * 128 + n.charCodeAt(0)] ??= []).push(n);
+    }
     prefilters.set(only, f);
   }
   return f;
+}
+
+/** The candidate equal to t[o..o+name.length) ignoring ASCII case, if any. */
+function matchName(t: string, o: number, candidates: string[]): string | undefined {
+  for (const n of candidates) {
+    let i = 1;
+    for (; i < n.length; i++) {
+      let c = t.charCodeAt(o + i);
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c !== n.charCodeAt(i)) break;
+    }
+    if (i === n.length) return n;
+  }
+  return undefined;
 }
 
 /** Target characters the start line's `\S` excludes. */
@@ -142,8 +160,13 @@ export function decodeHttpHead(b: Uint8Array, o: number, headEnd: number, only?:
       while (ne > ns && WS[t.charCodeAt(ne - 1)] === 1) ne--;
       let first = t.charCodeAt(ns);
       if (first >= 0x41 && first <= 0x5a) first += 0x20;
-      const name = pre === undefined || (ne - ns < 64 && first < 128 && pre[(ne - ns) * 128 + first] === 1) ? t.slice(ns, ne).toLowerCase() : undefined;
-      if (name !== undefined && (only === undefined || only.has(name))) {
+      let name: string | undefined;
+      if (pre === undefined) name = t.slice(ns, ne).toLowerCase();
+      else if (ne - ns < 64 && first < 128) {
+        const cands = pre[(ne - ns) * 128 + first];
+        if (cands !== undefined) name = matchName(t, ns, cands);
+      }
+      if (name !== undefined) {
         let vs = c + 1;
         let ve = e;
         while (vs < ve && WS[t.charCodeAt(vs)] === 1) vs++;

@@ -21,6 +21,14 @@ const ODD_TYPES = new Set([5, 10, 15, 16, 33, 65399, 255]);
 export type TunnelTool = 'iodine' | 'dnscat2' | 'dns2tcp' | 'DNSExfiltrator' | 'sods';
 
 const MAX_NAMES = 256;
+/** Queried names whose domain and subdomain are remembered (cleared when full). */
+const MAX_NAME_CACHE = 10_000;
+
+interface NameInfo {
+  name: string;
+  domain: string;
+  sub: string;
+}
 const MAX_UNIQUE = 20_000;
 
 /** A name's signature of a known tool, judged from the name alone (and its query type). */
@@ -118,17 +126,34 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
     return d;
   };
 
+  /**
+   * A queried name as the statistics see it (lower case, no final dot), its
+   * registered domain and the subdomain under it; null for names never
+   * counted. Devices ask for the same few names over and over: each is worked
+   * out once (a tunnel's names are all new, and pass through).
+   */
+  const names = new Map<string, NameInfo | null>();
+  const nameInfo = (raw: string): NameInfo | null => {
+    let info = names.get(raw);
+    if (info !== undefined) return info;
+    let name = raw;
+    if (name.charCodeAt(name.length - 1) === 46) name = name.slice(0, -1);
+    name = name.toLowerCase();
+    const domain = name.endsWith('.arpa') || name.endsWith('.local') || name.indexOf('.') < 0 ? null : registered(name);
+    info = domain ? { name, domain, sub: name.length > domain.length ? name.slice(0, name.length - domain.length - 1) : '' } : null;
+    if (names.size >= MAX_NAME_CACHE) names.clear();
+    names.set(raw, info);
+    return info;
+  };
+
   const onDns = (e: DnsEvent) => {
     // the queries carry the data upstream and are what the statistics describe; answers are skipped (half the events)
     if (e.response) return;
     const q = e.questions[0];
     if (!q || q.name.length === 0) return;
-    let name = q.name;
-    if (name.charCodeAt(name.length - 1) === 46) name = name.slice(0, -1);
-    name = name.toLowerCase();
-    if (name.endsWith('.arpa') || name.endsWith('.local') || name.indexOf('.') < 0) return;
-    const domain = registered(name);
-    if (!domain) return;
+    const info = nameInfo(q.name);
+    if (info === null) return;
+    const { name, domain, sub } = info;
     const k = `${deviceKeyOf(e, e.client, e.server)}|${domain}`;
     let g = groups.get(k);
     if (!g) {
@@ -169,7 +194,6 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
     g.frames.push(e.frame);
     g.types.set(q.typeName, (g.types.get(q.typeName) ?? 0) + 1);
     if (ODD_TYPES.has(q.type)) g.oddTypes++;
-    const sub = name.length > domain.length ? name.slice(0, name.length - domain.length - 1) : '';
     // the costly part (entropy, signatures) runs once per distinct name; repeated lookups reuse it
     const key = q.type === 10 || q.type === 65399 ? `${sub}\u0000${q.type}` : sub;
     let cls = g.unique.get(key);

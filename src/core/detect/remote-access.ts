@@ -6,7 +6,7 @@
 import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, EngineEvent, EventKind } from '../engine/events.js';
 import type { Finding, Severity } from '../model/finding.js';
-import { deviceKey, deviceOf, duration, prune } from './util.js';
+import { deviceKeyOf, deviceOf, duration, prune } from './util.js';
 
 const WANTS: readonly EventKind[] = ['flow-close'];
 
@@ -39,11 +39,12 @@ export function remoteAccessDetector(cfg: DetectorConfig): Detector {
       if (f.proto !== 'tcp' || !f.client.local || f.server.local || f.server.port === undefined) return;
       // a handshake that never completed holds nothing open
       if (f.packetsToClient === 0 || f.tcpState === 'rejected' || f.tcpState === 'syn') return;
-      const device = deviceOf(e, f.client, f.server);
-      const name = f.serverName ?? ctx.nameFor(device, f.server.ip);
-      const k = `${deviceKey(device)}|${name ?? f.server.ip}|${f.server.port}`;
+      // the device object is made for a new relay only (deviceKeyOf is its key without building it)
+      const name = f.serverName ?? ctx.nameFor(e.device !== undefined && e.device.ip === f.client.ip ? e.device : f.client, f.server.ip);
+      const k = `${deviceKeyOf(e, f.client, f.server)}|${name ?? f.server.ip}|${f.server.port}`;
       let r = relays.get(k);
       if (!r) {
+        const device = deviceOf(e, f.client, f.server);
         r = { device, name, ips: new Set(), port: f.server.port, app: f.app, kind: 'poll', longest: 0, connections: 0, starts: [], stillOpen: false, frames: [], file: e.file, bytes: 0 };
         prune(relays, 50_000, (x) => x.kind !== 'poll' || x.connections >= 3);
         relays.set(k, r);

@@ -36,6 +36,8 @@ import type {
  */
 export interface AppHost {
   wants(kind: Subscription): boolean;
+  /** The same answers as `wants`, as properties (read on every message: a property load, not a set lookup). */
+  readonly wanted: Readonly<Record<Subscription, boolean>>;
   emit(e: EngineEvent): void;
   /** The input being read (events' `file`). */
   readonly file: string;
@@ -97,7 +99,7 @@ function dnsFields<K extends 'dns' | 'mdns'>(kind: K, host: AppHost, flow: Flow,
 }
 
 /** True when some detector takes this message as an event: `dns` takes all, `dns-query` only queries (QR bit clear, RFC 1035 §4.1.1). */
-const dnsEventWanted = (host: AppHost, response: boolean): boolean => host.wants('dns') || (!response && host.wants('dns-query'));
+const dnsEventWanted = (host: AppHost, response: boolean): boolean => host.wanted['dns'] || (!response && host.wanted['dns-query']);
 
 function emitDns(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 'tcp', pending: Map<number, number> | undefined): void {
   host.dnsSeen(flow, m);
@@ -120,14 +122,14 @@ class UdpDns implements FlowAnalyzer {
   data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
     // queries matter only to detectors; responses also feed name correlation (QR bit, RFC 1035 §4.1.1)
     const response = end - o >= 3 && (b[o + 2] & 0x80) !== 0;
-    const full = dnsEventWanted(host, response) || host.wants('anomaly');
+    const full = dnsEventWanted(host, response) || host.wanted['anomaly'];
     if (!full && !response) return;
     const r = decodeDns(b, o, end, !full);
     if (!r.ok) {
-      if (host.wants('anomaly')) host.emit({ kind: 'anomaly', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), layer: 'dns', reason: r.reason, flowId: flow.id });
+      if (host.wanted['anomaly']) host.emit({ kind: 'anomaly', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), layer: 'dns', reason: r.reason, flowId: flow.id });
       return;
     }
-    if (this.pending === undefined && host.wants('dns')) this.pending = new Map();
+    if (this.pending === undefined && host.wanted['dns']) this.pending = new Map();
     emitDns(host, flow, r.value, 'udp', this.pending);
   }
 }
@@ -170,12 +172,12 @@ class Mdns implements FlowAnalyzer {
   done = false;
   data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
     // without listeners, mDNS only names devices: a few tries per flow are enough
-    if (!host.wants('mdns') && (flow.pktC + flow.pktS > 8 || !host.needsHostname(flow))) return;
+    if (!host.wanted['mdns'] && (flow.pktC + flow.pktS > 8 || !host.needsHostname(flow))) return;
     const r = decodeDns(b, o, end);
     if (!r.ok) return;
     const m = r.value;
     host.mdnsSeen(flow, m);
-    if (!host.wants('mdns')) return;
+    if (!host.wanted['mdns']) return;
     const all = [...m.answers, ...m.authority, ...m.additional];
     const services = new Set<string>();
     const hostnames = new Set<string>();
@@ -197,7 +199,7 @@ class DhcpApp implements FlowAnalyzer {
     if (!r.ok) return;
     const d = r.value;
     host.dhcpSeen(flow, d, host.ts);
-    if (!host.wants('dhcp')) return;
+    if (!host.wanted['dhcp']) return;
     host.emit({
       kind: 'dhcp',
       ts: host.ts,
@@ -236,7 +238,7 @@ class SsdpApp implements FlowAnalyzer {
    */
   private seen: Map<string, Ssdp | null> | undefined;
   data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
-    if (!host.wants('ssdp')) return;
+    if (!host.wanted['ssdp']) return;
     const key = end - o <= 2048 ? latin1(b, o, end) : undefined;
     let s = key === undefined ? undefined : this.seen?.get(key);
     if (s === undefined) {
@@ -271,7 +273,7 @@ class SsdpApp implements FlowAnalyzer {
 class PortMapApp implements FlowAnalyzer {
   done = false;
   data(host: AppHost, flow: Flow, _toServer: boolean, b: Uint8Array, o: number, end: number): void {
-    if (!host.wants('natpmp')) return;
+    if (!host.wanted['natpmp']) return;
     const r = decodePortMap(b, o, end);
     if (!r.ok) return;
     host.emit({ kind: 'natpmp', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), client: host.client(flow), server: host.server(flow), ...r.value });
@@ -288,6 +290,7 @@ interface PendingMsg {
   body: Uint8Array[];
   bodyLen: number;
   want: number;
+  contentLength: number | undefined;
   /** For a response: the request it answers. */
   request?: { method: string; path: string; host?: string; frame: number };
   /** Unknown body length: after the prefix, look for the next message start. */
@@ -335,7 +338,7 @@ class HttpApp implements FlowAnalyzer {
   done = false;
 
   private active(host: AppHost): boolean {
-    return host.wants('http-request') || host.wants('http-response') || host.wants('upnp-soap');
+    return host.wanted['http-request'] || host.wanted['http-response'] || host.wanted['upnp-soap'];
   }
 
   private dirs: [HttpDir, HttpDir] = [
@@ -371,14 +374,24 @@ class HttpApp implements FlowAnalyzer {
       let buf: Uint8Array;
       let start: number;
       let stop: number;
-      let from: number;
+      let he: number;
       if (held > 0) {
-        q.append(b, p, end);
+        // the rest of a head that began in an earlier segment: only the head's bytes join the
+        // queue (a segment that ends the head usually carries the body too)
+        const pre = Math.min(3, end - p);
+        q.append(b, p, p + pre);
+        // a CRLFCRLF that straddles the old end
+        he = indexOfHeaderEnd(q.buf, held > 3 ? held - 3 : 0, q.length);
+        if (he < 0) {
+          const j = indexOfHeaderEnd(b, p, end);
+          if (j >= 0) {
+            q.append(b, p + pre, j + 4);
+            he = held + (j - p);
+          } else q.append(b, p + pre, end);
+        }
         buf = q.buf;
         start = 0;
         stop = q.length;
-        // the CRLFCRLF may straddle the old end
-        from = held > 3 ? held - 3 : 0;
       } else {
         if (!looksLikeHttpStart(b, p, end) && !(end - p < 8)) {
           d.mode = 'resync';
@@ -387,9 +400,8 @@ class HttpApp implements FlowAnalyzer {
         buf = b;
         start = p;
         stop = end;
-        from = p;
+        he = indexOfHeaderEnd(buf, p, stop);
       }
-      const he = indexOfHeaderEnd(buf, from, stop);
       if (he < 0) {
         if (stop - start > HTTP_MAX_HEAD) {
           q.clear();
@@ -451,7 +463,7 @@ class HttpApp implements FlowAnalyzer {
       }
       return;
     }
-    d.pending = { head: h, frame: host.frame, ts: host.ts, body: [], bodyLen: 0, want: soap ? SOAP_BODY : BODY_PREFIX, request };
+    d.pending = { head: h, frame: host.frame, ts: host.ts, body: [], bodyLen: 0, want: soap ? SOAP_BODY : BODY_PREFIX, contentLength: cl, request };
     if (bodyLen === 0) {
       this.flush(host, flow, toServer, d);
       d.mode = 'head';
@@ -502,7 +514,7 @@ class HttpApp implements FlowAnalyzer {
     const device = host.deviceRef(flow);
     const prefix = body.length > BODY_PREFIX ? copySmall(body, 0, BODY_PREFIX) : body;
     if (h.kind === 'request') {
-      if (host.wants('http-request')) {
+      if (host.wanted['http-request']) {
         host.emit({
           kind: 'http-request',
           ts: m.ts,
@@ -518,13 +530,13 @@ class HttpApp implements FlowAnalyzer {
           host: header(h, 'host'),
           userAgent: header(h, 'user-agent'),
           contentType: header(h, 'content-type'),
-          contentLength: contentLength(h),
+          contentLength: m.contentLength,
           soapAction: header(h, 'soapaction')?.replace(/^"|"$/g, ''),
           authorization: parseAuth(header(h, 'authorization')),
           bodyPrefix: prefix,
         });
       }
-      if (m.want === SOAP_BODY && host.wants('upnp-soap')) {
+      if (m.want === SOAP_BODY && host.wanted['upnp-soap']) {
         const call = decodeSoapCall(header(h, 'soapaction'), latin1(body, 0, body.length));
         if (call) {
           const a = call.args;
@@ -559,7 +571,7 @@ class HttpApp implements FlowAnalyzer {
           });
         }
       }
-    } else if (host.wants('http-response')) {
+    } else if (host.wanted['http-response']) {
       const req = m.request;
       host.emit({
         kind: 'http-response',
@@ -574,7 +586,7 @@ class HttpApp implements FlowAnalyzer {
         reason: h.reason,
         version: h.version,
         contentType: header(h, 'content-type'),
-        contentLength: contentLength(h),
+        contentLength: m.contentLength,
         serverHeader: header(h, 'server'),
         authChallenge: header(h, 'www-authenticate')?.split(' ')[0],
         request: req,
@@ -619,7 +631,7 @@ class TlsApp implements FlowAnalyzer {
 
   private alert(fromServer: boolean, level: number | undefined, description: number | undefined): void {
     const host = this.host;
-    if (level === undefined || !host.wants('tls-alert')) return;
+    if (level === undefined || !host.wanted['tls-alert']) return;
     host.emit({ kind: 'tls-alert', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(this.flow), flowId: this.flow.id, client: host.client(this.flow), server: host.server(this.flow), fromServer, level, description });
   }
 
@@ -632,14 +644,14 @@ class TlsApp implements FlowAnalyzer {
       const ch: ClientHello = r.value;
       this.sni = ch.sni;
       if (ch.sni) host.nameHint(flow, ch.sni);
-      if (!host.wants('tls-client-hello') && !host.wants('tls-server-hello') && !host.wants('tls-certificate') && !host.wants('tls-alert')) {
+      if (!host.wanted['tls-client-hello'] && !host.wanted['tls-server-hello'] && !host.wanted['tls-certificate'] && !host.wanted['tls-alert']) {
         // the SNI was all the engine needed
         this.c.stop();
         this.s.stop();
         this.done = true;
         return;
       }
-      if (!host.wants('tls-client-hello')) return;
+      if (!host.wanted['tls-client-hello']) return;
       const j3 = ja3(ch);
       const versions = ch.supportedVersions.length > 0 ? ch.supportedVersions : [ch.helloVersion];
       host.emit({
@@ -673,7 +685,7 @@ class TlsApp implements FlowAnalyzer {
         this.s.stop();
         this.c.stop();
       }
-      if (!host.wants('tls-server-hello')) return;
+      if (!host.wanted['tls-server-hello']) return;
       const j = ja3s(sh);
       host.emit({
         kind: 'tls-server-hello',
@@ -693,7 +705,7 @@ class TlsApp implements FlowAnalyzer {
         ja3sHash: j.hash,
       });
     } else if (!fromClient && type === 11) {
-      if (!host.wants('tls-certificate')) return;
+      if (!host.wanted['tls-certificate']) return;
       const r = decodeCertificateList(b, o, end, this.tls13);
       if (!r.ok) return;
       const chain: TlsCertificateInfo[] = [];
@@ -758,12 +770,12 @@ class MqttApp implements FlowAnalyzer {
     this.got[i] = true;
     if (toServer) {
       const r = decodeMqttConnect(d, s, n);
-      if (r.ok && host.wants('mqtt-connect')) {
+      if (r.ok && host.wanted['mqtt-connect']) {
         host.emit({ kind: 'mqtt-connect', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), ...r.value });
       }
     } else {
       const r = decodeMqttConnack(d, s, n);
-      if (r.ok && host.wants('mqtt-connack')) {
+      if (r.ok && host.wanted['mqtt-connack']) {
         host.emit({ kind: 'mqtt-connack', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), flowId: flow.id, client: host.client(flow), server: host.server(flow), returnCode: r.value.returnCode, accepted: r.value.returnCode === 0 });
       }
     }
@@ -792,7 +804,7 @@ class LoginApp implements FlowAnalyzer {
     const stop = Math.min(end, o + Math.max(1, LOGIN_CAP + 1 - this.sm.seen));
     const steps: LoginStep[] = toServer ? this.sm.fromClient(b, o, stop) : this.sm.fromServer(b, o, stop);
     if (this.sm.done || this.sm.seen > LOGIN_CAP) this.done = true;
-    if (steps.length === 0 || !host.wants('login')) return;
+    if (steps.length === 0 || !host.wanted['login']) return;
     for (const s of steps) {
       host.emit({
         kind: 'login',

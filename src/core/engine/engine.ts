@@ -90,6 +90,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   private readonly detectors: Detector[];
   private readonly byKind = new Map<Subscription, Subscribers>();
   private readonly want = new Set<Subscription>();
+  readonly wanted: Readonly<Record<Subscription, boolean>>;
   /** Subscribers to the `dns` events of queries only. */
   private readonly dnsQueryOnly: Subscribers | undefined;
   private readonly onWarning: (m: string) => void;
@@ -144,6 +145,9 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       }
     }
     this.dnsQueryOnly = this.byKind.get('dns-query');
+    const wanted = {} as Record<Subscription, boolean>;
+    for (const k of [...EVENT_KINDS, 'dns-query' as const]) wanted[k] = this.want.has(k);
+    this.wanted = wanted;
     this.ctx = {
       nameFor: (device, ip) => this.names.nameFor(device ? this.devices.lookup(device)?.key : undefined, ip),
       deviceFor: (ref) => this.devices.lookup(ref)?.info(),
@@ -178,7 +182,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   // AppHost
 
   wants(kind: Subscription): boolean {
-    return this.want.has(kind);
+    return this.wanted[kind];
   }
 
   emit(e: EngineEvent): void {
@@ -317,7 +321,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     } else if (pv.reason !== '') {
       this.undecoded++;
     }
-    if (this.want.has('packet')) this.packetOut(pv, flow, toServer);
+    if (this.wanted.packet) this.packetOut(pv, flow, toServer);
     // a sweep visits every live flow: sweeps at least size/2 packets apart cost at most 2 visits per packet
     // (waiting for 2 x size packets never came while a scan added a flow every other packet)
     if (++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep * 2 >= this.flows.size) {
@@ -390,7 +394,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
     flow.lastTs = pv.ts;
     flow.lastFrame = this.frame;
-    if (isNew && this.want.has('flow-open')) this.emit({ kind: 'flow-open', ts: this.ts, frame: this.frame, file: this.input, device: this.deviceRefFor(flow), flow: this.snapshot(flow) });
+    if (isNew && this.wanted['flow-open']) this.emit({ kind: 'flow-open', ts: this.ts, frame: this.frame, file: this.input, device: this.deviceRefFor(flow), flow: this.snapshot(flow) });
     if (isTcp) this.tcp(pv, flow, toServer, flags);
     if (flow.analyzer !== null && pv.payloadLen > 0 && !flow.closed) this.app(pv, flow, toServer, isTcp);
     return flow;
@@ -534,7 +538,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     if (next !== prev) {
       f.tcpState = next;
       if (f.acceptFrame === 0 && (next === 'syn-ack' || next === 'established')) f.acceptFrame = this.frame;
-      if (this.want.has('flow-state')) this.emit({ kind: 'flow-state', ts: this.ts, frame: this.frame, file: this.input, device: this.deviceRefFor(f), flow: this.snapshot(f), previous: prev });
+      if (this.wanted['flow-state']) this.emit({ kind: 'flow-state', ts: this.ts, frame: this.frame, file: this.input, device: this.deviceRefFor(f), flow: this.snapshot(f), previous: prev });
       if (next === 'closed' || next === 'reset' || next === 'rejected') {
         // flow-close is emitted when the record is retired (a sweep or the end of the input),
         // so its totals include the packets that follow the FIN/RST
@@ -678,7 +682,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       dev.packets++;
       dev.bytes += pv.wireLen;
     }
-    if (!this.want.has('arp')) return;
+    if (!this.wanted.arp) return;
     // every event of a kind is built with the same fields in the same order: detectors' property reads stay monomorphic
     this.emit({
       kind: 'arp',
@@ -779,7 +783,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
     f.oooC = undefined;
     f.oooS = undefined;
-    if (this.want.has('flow-close')) {
+    if (this.wanted['flow-close']) {
       this.emit({ kind: 'flow-close', ts: f.lastTs, frame: f.lastFrame, file: f.input, device: this.deviceRefFor(f), flow: this.snapshot(f), reason });
     }
   }

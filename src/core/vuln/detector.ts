@@ -38,31 +38,40 @@ const WANTS: readonly EventKind[] = ['http-response', 'ssdp', 'tls-certificate',
 
 const latin1 = new TextDecoder('latin1');
 
+/** 224.0.0.0/4 (`22[4-9].` or `23d.`), a `.255` broadcast, or IPv6 multicast `ff..`: tested on the text, as every event carries it. */
+export function isGroupAddress(ip: string): boolean {
+  if (ip.charCodeAt(0) === 0x66 && ip.charCodeAt(1) === 0x66) return true;
+  if (ip.charCodeAt(0) === 0x32 && ip.charCodeAt(3) === 0x2e) {
+    const c1 = ip.charCodeAt(1);
+    const c2 = ip.charCodeAt(2);
+    if ((c1 === 0x32 && c2 >= 0x34 && c2 <= 0x39) || (c1 === 0x33 && c2 >= 0x30 && c2 <= 0x39)) return true;
+  }
+  return ip.endsWith('.255');
+}
+
 export interface KevDetector extends Detector {
   /** The evidence gathered so far, one entry per device (for reports and tests). */
   evidence(): DeviceEvidence[];
 }
 
 export function kevDetector(catalog: KevCatalog): KevDetector {
-  const devices = new Map<string, Collected>();
-
-  /** Endpoint objects are shared by a flow's events: the multicast/broadcast verdict is kept per object. */
-  const notDevice = new WeakSet<Endpoint>();
+  /** Devices by MAC, and by address when the MAC is unknown; `all` in the order they were first seen. */
+  const byMac = new Map<string, Collected>();
+  const byIp = new Map<string, Collected>();
+  const all: Collected[] = [];
 
   const deviceOf = (ep: Endpoint): Collected | undefined => {
-    if (!ep.local || !ep.ip || notDevice.has(ep)) return undefined;
+    const ip = ep.ip;
     // Multicast / broadcast destinations are never a device.
-    if (/^(22[4-9]|23\d)\./.test(ep.ip) || ep.ip.endsWith('.255') || ep.ip.startsWith('ff')) {
-      notDevice.add(ep);
-      return undefined;
+    if (!ep.local || !ip || isGroupAddress(ip)) return undefined;
+    let c = ep.mac !== undefined ? byMac.get(ep.mac) : byIp.get(ip);
+    if (c === undefined) {
+      c = { ev: { ip, mac: ep.mac ?? null, openPorts: [] }, where: new Map(), ports: new Map(), ssdp: new Set(), tls: new Set() };
+      if (ep.mac !== undefined) byMac.set(ep.mac, c);
+      else byIp.set(ip, c);
+      all.push(c);
     }
-    const key = ep.mac ?? `ip:${ep.ip}`;
-    let c = devices.get(key);
-    if (!c) {
-      c = { ev: { ip: ep.ip, mac: ep.mac ?? null, openPorts: [] }, where: new Map(), ports: new Map(), ssdp: new Set(), tls: new Set() };
-      devices.set(key, c);
-    }
-    c.ev.ip = ep.ip;
+    c.ev.ip = ip;
     return c;
   };
 
@@ -146,7 +155,7 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
     },
     finish(_ctx: DetectorContext): Finding[] {
       const out: Finding[] = [];
-      for (const c of devices.values()) {
+      for (const c of all) {
         for (const m of matchDevice(c.ev, catalog).matches) {
           const f = findingFor(c.ev.mac ? { mac: c.ev.mac, ip: c.ev.ip } : { ip: c.ev.ip }, m);
           f.evidence.packets = m.facts
@@ -161,7 +170,7 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
       return out;
     },
     evidence(): DeviceEvidence[] {
-      return [...devices.values()].map((c) => c.ev);
+      return all.map((c) => c.ev);
     },
   };
 }

@@ -1,0 +1,61 @@
+// The detectors' per-event fast paths against the plain code they replaced:
+// tests on the text of an address instead of regular expressions, and the
+// dns-tunnel name cache (a name seen again, in any case or with a final dot,
+// counts exactly as the first time).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { resolveDetectorConfig } from '../../../src/core/detect/index.js';
+import { dnsTunnelDetector } from '../../../src/core/detect/dns-tunnel.js';
+import { notANeighbour } from '../../../src/core/detect/lateral-scan.js';
+import { dnsQuery, ep, run } from './helpers.js';
+
+describe('lateral-scan: which destinations are neighbours', () => {
+  const reference = (dst: string): boolean => /^(?:22[4-9]|23\d|255)\./.test(dst) || dst.endsWith('.255') || dst.toLowerCase().startsWith('ff') || dst === '0.0.0.0';
+  it('notANeighbour agrees with the regular expressions it replaced', () => {
+    const octet = fc.integer({ min: 0, max: 255 });
+    fc.assert(
+      fc.property(fc.tuple(octet, octet, octet, octet), (o) => {
+        const ip = o.join('.');
+        expect(notANeighbour(ip)).toBe(reference(ip));
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV6(), fc.ipV6().map((s) => s.toUpperCase())), (ip) => {
+        expect(notANeighbour(ip)).toBe(reference(ip));
+      }),
+      { numRuns: 20000 },
+    );
+    for (const ip of ['f::0:0.0.0.255', 'F0::0:0.0.0.255', '224.0.0.251', '239.255.255.250', '255.255.255.255', '255.1.2.3', '0.0.0.0', '223.1.1.1', '25.5.1.1', '192.168.1.255', 'FF02::1', 'Ff05::2', 'fe80::1', 'f', ''])
+      expect(notANeighbour(ip), ip).toBe(reference(ip));
+  });
+});
+
+describe('dns-tunnel: the name cache', () => {
+  const cfg = resolveDetectorConfig();
+  const dev = ep('192.168.1.50', 40000, 'aa:bb:cc:00:00:50');
+  const resolver = ep('192.168.1.1', 53);
+  // an iodine-like channel: long base32 labels under one zone
+  const label = (i: number): string => Array.from({ length: 50 }, (_, k) => 'abcdefghijklmnopqrstuvwxyz234567'[(i * 7 + k * 13 + ((i * k) % 11)) % 32]).join('');
+  it('counts a repeated name (other case, final dot) as the first time', () => {
+    const names = Array.from({ length: 60 }, (_, i) => `${label(i % 30)}.t.tunnel-zone.example`);
+    const plain = run(dnsTunnelDetector(cfg), names.map((n, i) => dnsQuery(1000 + i, dev, resolver, n, 10, 'NULL')));
+    const mixed = run(
+      dnsTunnelDetector(cfg),
+      names.map((n, i) => dnsQuery(1000 + i, dev, resolver, i % 3 === 0 ? n.toUpperCase() : i % 3 === 1 ? `${n}.` : n, 10, 'NULL')),
+    );
+    expect(plain).toHaveLength(1);
+    const strip = (f: (typeof plain)[number]) => ({ ...f, evidence: { ...f.evidence, frames: undefined, sampleNames: undefined, queryBytes: undefined } });
+    // (the helper sizes a message by its name: a final dot is one byte more)
+    expect(mixed.map(strip)).toEqual(plain.map(strip));
+    expect(plain[0].evidence.uniqueSubdomains).toBe(30);
+    expect(plain[0].evidence.queries).toBe(60);
+    expect(plain[0].evidence.domain).toBe('t.tunnel-zone.example');
+  });
+  it('skips reverse, .local and single-label names however often they come', () => {
+    const d = dnsTunnelDetector(cfg);
+    const evs = [];
+    for (let i = 0; i < 200; i++) for (const n of [`${label(i)}.in-addr.arpa`, `${label(i)}.local`, label(i)]) evs.push(dnsQuery(2000 + i, dev, resolver, n, 16, 'TXT'));
+    expect(run(d, evs)).toEqual([]);
+  });
+});
