@@ -85,7 +85,7 @@ interface Subscribers {
 export class TrafficEngine implements PacketRecordSink, AppHost {
   private readonly pv = new PacketView();
   private readonly flows = new FlowTable();
-  private readonly devices = new DeviceTable();
+  private readonly devices: DeviceTable;
   private readonly names = new DnsNames();
   private readonly detectors: Detector[];
   private readonly byKind = new Map<Subscription, Subscribers>();
@@ -128,6 +128,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     this.idleUdp = opts.idleUdp ?? 180;
     this.idleOther = opts.idleOther ?? 60;
     this.floodFlows = opts.floodFlows ?? FLOOD_FLOWS;
+    this.devices = new DeviceTable((m) => this.onWarning(`${m} (from frame ${this.frame})`));
     for (const d of this.detectors) {
       const kinds: readonly Subscription[] = d.wants ?? EVENT_KINDS;
       const on = d.onEvent.bind(d);

@@ -19,6 +19,16 @@ export interface DestRec {
 
 /** Above this many addresses, a MAC is a router forwarding other subnets: stop binding addresses to it. */
 const MAX_IPS_PER_MAC = 32;
+/**
+ * Devices made of the addresses behind one such MAC. A router in front of a
+ * small office forwards for hundreds; past this many, the sources are forged
+ * (a flood with random source addresses) and the rest count on the MAC's own
+ * device: one record instead of one per packet (a million forged sources
+ * took 3.5 GB and then failed to print).
+ */
+export const MAX_BEHIND_MAC = 4096;
+/** Devices in all. Past this many, new MACs and addresses are not devices (their flows are still counted). */
+export const MAX_DEVICES = 65_536;
 const MAX_DESTS = 20_000;
 /** Past this many destinations on one address (a scanned or scanning host), they are found through an index, not a scan of the list. */
 const INDEX_FROM = 8;
@@ -42,6 +52,8 @@ export class DeviceRec {
   private destIndex: Map<string, Map<number, DestRec>> | undefined;
   destCount = 0;
   droppedDests = 0;
+  /** Address-only devices made for addresses behind this MAC (see MAX_BEHIND_MAC). */
+  forwarded = 0;
 
   constructor(readonly key: string) {}
 
@@ -126,6 +138,15 @@ export class DeviceTable {
   private byMac = new Map<string, DeviceRec>();
   private byIp = new Map<string, DeviceRec>();
   private all: DeviceRec[] = [];
+  /** Sources not made into devices because a cap was reached (MAX_BEHIND_MAC, MAX_DEVICES). */
+  overflow = 0;
+
+  /** `onOverflow` is told once, the first time a cap turns a source away. */
+  constructor(private readonly onOverflow: (message: string) => void = () => undefined) {}
+
+  private full(why: string): void {
+    if (this.overflow++ === 0) this.onOverflow(why);
+  }
 
   /**
    * A frame from `mac` with local unicast source `ip` (either may be absent).
@@ -159,6 +180,10 @@ export class DeviceTable {
           d = prior;
           d.mac = mac;
         } else {
+          if (this.all.length >= MAX_DEVICES) {
+            this.full(`more than ${MAX_DEVICES.toLocaleString('en-US')} devices (forged source MACs?): further new MACs and addresses are not made devices; their flows are still counted`);
+            return undefined;
+          }
           d = new DeviceRec(mac);
           d.mac = mac;
           this.all.push(d);
@@ -167,6 +192,15 @@ export class DeviceTable {
       }
       if (ip !== undefined && !d.ips.has(ip)) {
         if (d.ips.size >= MAX_IPS_PER_MAC) {
+          const known = this.byIp.get(ip);
+          if (known === undefined) {
+            if (d.forwarded >= MAX_BEHIND_MAC) {
+              this.full(`more than ${MAX_BEHIND_MAC.toLocaleString('en-US')} source addresses behind ${mac} (forged sources?): the rest count on that MAC's device`);
+              d.touch(ts);
+              return d;
+            }
+            d.forwarded++;
+          }
           return this.observeSlow(undefined, ip, ts);
         }
         d.ips.add(ip);
@@ -176,6 +210,10 @@ export class DeviceTable {
     } else if (ip !== undefined) {
       d = this.byIp.get(ip);
       if (!d) {
+        if (this.all.length >= MAX_DEVICES) {
+          this.full(`more than ${MAX_DEVICES.toLocaleString('en-US')} devices (forged source addresses?): further new addresses are not made devices; their flows are still counted`);
+          return undefined;
+        }
         d = new DeviceRec(`ip:${ip}`);
         d.ips.add(ip);
         d.ip = ip;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ACK, RST, SYN, TcpConv, bytes, dnsQuery, dnsResponse, eth, ipv4, pcap, tcp, udp, type Frame } from './pkt.js';
 import { ofKind, runEngine, type Run } from './run.js';
 import type { Detector } from '../../../src/core/engine/events.js';
+import { MAX_BEHIND_MAC, MAX_DEVICES } from '../../../src/core/flows/devices.js';
 
 const CAM = { mac: '18:80:25:00:77:20', ip: '192.168.77.20' };
 const ROUTER = { mac: '14:75:90:00:77:01', ip: '192.168.77.1' };
@@ -415,6 +416,43 @@ describe('traffic engine', () => {
     const dests = (r: Run) => r.result.devices.map((d) => ({ ip: d.ip, n: d.destinations.length, flows: d.destinations.reduce((a, x) => a + x.flows, 0), packets: d.destinations.reduce((a, x) => a + x.packets, 0) }));
     expect(dests(flooded.r)).toEqual(dests(normal.r));
     expect(dests(normal.r).find((d) => d.ip === SCANNER.ip)).toMatchObject({ n: 20_000, flows: 20_000, packets: 40_000 });
+  });
+
+  it('makes forged sources behind one MAC devices only up to a cap, then counts them on that MAC, and says so once', () => {
+    // a SYN flood from 10,000 different LAN addresses, all from one MAC, to the camera's web port
+    const FLOODER = '02:00:00:00:66:01';
+    const frames: Frame[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const src = `10.1.${i >> 8}.${i & 255}`;
+      frames.push({ ts: T0 + i * 0.001, data: eth(FLOODER, CAM.mac, 0x0800, ipv4(src, CAM.ip, 6, tcp({ sport: 1024 + i, dport: 80, seq: i, flags: SYN }))) });
+    }
+    const { result, warnings } = runEngine(pcap(frames), { wants: ['flow-close'] });
+    // the MAC's device (its first 32 addresses) + one device per address up to 4,096 behind it
+    const behind = result.devices.filter((d) => !d.mac && d.ip?.startsWith('10.1.'));
+    expect(behind).toHaveLength(MAX_BEHIND_MAC);
+    const own = result.devices.find((d) => d.mac === FLOODER);
+    // every flow is still someone's: 32 + 4,096 on their own devices, the rest on the MAC's device
+    const flows = (d: (typeof result.devices)[number] | undefined) => d?.destinations.reduce((a, x) => a + x.flows, 0) ?? 0;
+    expect(flows(own)).toBe(10_000 - MAX_BEHIND_MAC);
+    expect(behind.reduce((a, d) => a + flows(d), 0)).toBe(MAX_BEHIND_MAC);
+    expect(result.summary.flows).toBe(10_000);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/more than 4,096 source addresses behind 02:00:00:00:66:01 .*from frame 4129/);
+  });
+
+  it('makes at most MAX_DEVICES devices of forged source MACs, and still counts their flows', () => {
+    const frames: Frame[] = [];
+    const n = MAX_DEVICES + 500;
+    for (let i = 0; i < n; i++) {
+      const m = `02:aa:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+      // one flow each (devices come from flows): broadcasts from distinct ports (none a service port, which would make the sender the server)
+      frames.push({ ts: T0 + i * 0.0001, data: eth(m, 'ff:ff:ff:ff:ff:ff', 0x0800, ipv4('0.0.0.0', '255.255.255.255', 17, udp(10_000 + (i % 50_000), 5000 + Math.floor(i / 50_000), [1]))) });
+    }
+    const { result, warnings } = runEngine(pcap(frames), { wants: ['flow-close'] });
+    expect(result.devices.length).toBe(MAX_DEVICES);
+    expect(result.summary.packets).toBe(n);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/more than 65,536 devices/);
   });
 
   it('merges the flows to one destination however many ports one address has (the index past 8 per address)', () => {
