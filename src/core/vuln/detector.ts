@@ -49,6 +49,15 @@ export function isGroupAddress(ip: string): boolean {
   return ip.endsWith('.255');
 }
 
+/** Whether the bytes hold `<title` in any case (the test before decoding a body prefix as text). */
+export function hasTitleTag(b: Uint8Array): boolean {
+  const n = b.length - 5;
+  for (let i = 0; i < n; i++) {
+    if (b[i] === 0x3c && (b[i + 1] | 0x20) === 0x74 && (b[i + 2] | 0x20) === 0x69 && (b[i + 3] | 0x20) === 0x74 && (b[i + 4] | 0x20) === 0x6c && (b[i + 5] | 0x20) === 0x65) return true;
+  }
+  return false;
+}
+
 export interface KevDetector extends Detector {
   /** The evidence gathered so far, one entry per device (for reports and tests). */
   evidence(): DeviceEvidence[];
@@ -117,7 +126,8 @@ export function kevDetector(catalog: KevCatalog): KevDetector {
             note(c, 'httpServer', p.http.server, e);
           }
           // the first title a port serves is the one kept: later pages are not decoded
-          const title = !p.http.title && e.bodyPrefix.length ? htmlTitle(latin1.decode(e.bodyPrefix)) : undefined;
+          // (bodies without a `<title` are not decoded: most responses of a port are JSON, images or firmware)
+          const title = !p.http.title && hasTitleTag(e.bodyPrefix) ? htmlTitle(latin1.decode(e.bodyPrefix)) : undefined;
           if (title) {
             p.http.title = title;
             note(c, 'httpTitle', title, e);

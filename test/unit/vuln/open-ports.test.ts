@@ -4,7 +4,7 @@
 // SYN, a silent one, or a server outside the LAN is not.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isGroupAddress, kevDetector } from '../../../src/core/vuln/detector.js';
+import { hasTitleTag, isGroupAddress, kevDetector } from '../../../src/core/vuln/detector.js';
 import { ACK, PSH, RST, SYN, TcpConv, eth, ipv4, pcap, tcp, udp, type Frame } from '../engine/pkt.js';
 import { runEngine } from '../engine/run.js';
 import { catalog } from './helpers.js';
@@ -84,5 +84,21 @@ describe('KEV evidence: which endpoints are devices', () => {
     );
     for (const ip of ['f::0:0.0.0.255', 'F0::0:0.0.0.255', '224.0.0.251', '239.255.255.250', '230.1.2.3', '223.255.255.254', '22.4.0.1', '240.0.0.1', '192.168.1.255', 'ff02::fb', 'fe80::1', 'f', '', '2'])
       expect(isGroupAddress(ip), ip).toBe(reference(ip));
+  });
+});
+
+describe('KEV evidence: the title gate', () => {
+  it('hasTitleTag finds `<title` exactly where the title regex could match', () => {
+    const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 255);
+    for (const s of ['<title>x</title>', '<TITLE>x', 'ab<TiTlE x', '<titl', '<title', 'x<title', '', '<<title>', '\u00bctitle', '<tItle>'])
+      expect(hasTitleTag(bytes(s)), s).toBe(/<title/i.test(s));
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('<', 't', 'T', 'i', 'I', 'l', 'L', 'e', 'E', 'x', '>', '\u00d4', '\u00c9'), { maxLength: 40 }), (cs) => {
+        const s = cs.join('');
+        // a byte whose low bits lower-case to a letter (0xd4 | 0x20 = 0xf4) must not pass for it
+        expect(hasTitleTag(bytes(s))).toBe(/<title/i.test(s));
+      }),
+      { numRuns: 20000 },
+    );
   });
 });
