@@ -110,6 +110,8 @@ interface Group {
 export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
   const c = cfg.dnsTunnel;
   const groups = new Map<string, Group>();
+  /** The same groups by device key, then registered domain. */
+  const index = new Map<string, Map<string, Group>>();
   const domainCache = new Map<string, string | null>();
 
   const registered = (name: string): string | null => {
@@ -154,8 +156,10 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
     const info = nameInfo(q.name);
     if (info === null) return;
     const { name, domain, sub } = info;
-    const k = `${deviceKeyOf(e, e.client, e.server)}|${domain}`;
-    let g = groups.get(k);
+    const dk = deviceKeyOf(e, e.client, e.server);
+    // found through device, then domain: no key string is built per query
+    let byDomain = index.get(dk);
+    let g = byDomain?.get(domain);
     if (!g) {
       const device = deviceOf(e, e.client, e.server);
       g = {
@@ -181,8 +185,23 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
         resolvers: new Set(),
         lastResolver: '',
       };
+      const before = groups.size;
       prune(groups, MAX_GROUPS, (x) => x.queries >= c.minQueries || x.encoded > 0 || x.tools.size > 0);
-      groups.set(k, g);
+      if (groups.size !== before) {
+        // groups went: the index is made again from those kept (rare: only at MAX_GROUPS)
+        index.clear();
+        for (const [key, x] of groups) {
+          const sep = key.lastIndexOf('|');
+          const k0 = key.slice(0, sep);
+          let m = index.get(k0);
+          if (m === undefined) index.set(k0, (m = new Map()));
+          m.set(x.domain, x);
+        }
+        byDomain = index.get(dk);
+      }
+      groups.set(`${dk}|${domain}`, g);
+      if (byDomain === undefined) index.set(dk, (byDomain = new Map()));
+      byDomain.set(domain, g);
     }
     g.bytes += e.size;
     if (e.ts > g.lastTs) g.lastTs = e.ts;

@@ -59,3 +59,26 @@ describe('dns-tunnel: the name cache', () => {
     expect(run(d, evs)).toEqual([]);
   });
 });
+
+describe('dns-tunnel: the group index', () => {
+  it('finds a group again after groups were pruned (a pruned domain starts afresh, a kept one carries on)', () => {
+    const cfg = resolveDetectorConfig();
+    const d = dnsTunnelDetector(cfg);
+    const inf = ep('192.168.1.66', 5000, 'aa:bb:cc:00:00:66');
+    const res = ep('192.168.1.1', 53);
+    const b32 = (i: number): string => Array.from({ length: 40 }, (_, k) => 'abcdefghijklmnopqrstuvwxyz234567'[(i * 31 + k * 7 + ((i + 3) * k * k) % 13) % 32]).join('');
+    const evs = [dnsQuery(1, inf, res, 'www.evil-c2.net'), dnsQuery(2, inf, res, `${b32(999)}.kept-zone.org`, 16, 'TXT')];
+    // 30,000 one-query domains: the groups are pruned past 20,000 (the evil-c2.net group with them, kept-zone.org kept)
+    for (let i = 0; i < 30_000; i++) evs.push(dnsQuery(10 + i, inf, res, `www.site${i}.com`));
+    for (let i = 0; i < 30; i++) {
+      evs.push(dnsQuery(40_000 + i, inf, res, `${b32(i)}.x.evil-c2.net`, 16, 'TXT'));
+      evs.push(dnsQuery(40_100 + i, inf, res, `${b32(i + 500)}.kept-zone.org`, 16, 'TXT'));
+    }
+    const f = run(d, evs);
+    const by = Object.fromEntries(f.map((x) => [x.evidence.registeredDomain, x.evidence]));
+    expect(Object.keys(by).sort()).toEqual(['evil-c2.net', 'kept-zone.org']);
+    // the pruned group's one early query is gone; the kept group has all 31
+    expect(by['evil-c2.net'].queries).toBe(30);
+    expect(by['kept-zone.org'].queries).toBe(31);
+  });
+});
