@@ -7,7 +7,7 @@
 import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, EngineEvent, EventKind } from '../engine/events.js';
 import type { Finding, Severity } from '../model/finding.js';
-import { deviceKey, deviceOf, duration, median, prune } from './util.js';
+import { deviceKeyOf, deviceOf, duration, median, prune } from './util.js';
 
 const MAX_STATE = 50_000;
 
@@ -68,12 +68,11 @@ export function beaconingDetector(cfg: DetectorConfig): Detector {
       if (!odd && f.serverName !== undefined) return;
       const name = f.serverName ?? ctx.nameFor(e.device, f.server.ip);
       if (!odd && name !== undefined) return;
-      const device = deviceOf(e, f.client, f.server);
-      // by name when there is one (a CDN rotates addresses), else by address
-      const k = `${deviceKey(device)}|${name ?? f.server.ip}|${f.server.port}|${f.proto}`;
+      // by name when there is one (a CDN rotates addresses), else by address; the device object is made for a new series only
+      const k = `${deviceKeyOf(e, f.client, f.server)}|${name ?? f.server.ip}|${f.server.port}|${f.proto}`;
       let s = series.get(k);
       if (!s) {
-        s = { device, ip: f.server.ip, name, port: f.server.port, proto: f.proto, starts: [], frames: [], file: e.file };
+        s = { device: deviceOf(e, f.client, f.server), ip: f.server.ip, name, port: f.server.port, proto: f.proto, starts: [], frames: [], file: e.file };
         prune(series, MAX_STATE, (x) => x.starts.length >= 3);
         series.set(k, s);
       }
