@@ -21,6 +21,7 @@ const ODD_TYPES = new Set([5, 10, 15, 16, 33, 65399, 255]);
 export type TunnelTool = 'iodine' | 'dnscat2' | 'dns2tcp' | 'DNSExfiltrator' | 'sods';
 
 const MAX_NAMES = 256;
+const MAX_UNIQUE = 20_000;
 /** Queried names whose domain and subdomain are remembered (cleared when full). */
 const MAX_NAME_CACHE = 10_000;
 
@@ -29,7 +30,6 @@ interface NameInfo {
   domain: string;
   sub: string;
 }
-const MAX_UNIQUE = 20_000;
 
 /** A name's signature of a known tool, judged from the name alone (and its query type). */
 export function toolSignature(name: string, type: number): { tool: TunnelTool; strong: boolean } | undefined {
@@ -79,6 +79,8 @@ export function commonZone(names: string[]): string {
 
 interface Group {
   device: DeviceRef;
+  /** deviceKey(device): the group's place in the index. */
+  deviceKey: string;
   domain: string;
   queries: number;
   /** Bytes of the queries (DNS message sizes). */
@@ -164,6 +166,7 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
       const device = deviceOf(e, e.client, e.server);
       g = {
         device,
+        deviceKey: dk,
         domain,
         queries: 0,
         bytes: 0,
@@ -190,11 +193,9 @@ export function dnsTunnelDetector(cfg: DetectorConfig): Detector {
       if (groups.size !== before) {
         // groups went: the index is made again from those kept (rare: only at MAX_GROUPS)
         index.clear();
-        for (const [key, x] of groups) {
-          const sep = key.lastIndexOf('|');
-          const k0 = key.slice(0, sep);
-          let m = index.get(k0);
-          if (m === undefined) index.set(k0, (m = new Map()));
+        for (const x of groups.values()) {
+          let m = index.get(x.deviceKey);
+          if (m === undefined) index.set(x.deviceKey, (m = new Map()));
           m.set(x.domain, x);
         }
         byDomain = index.get(dk);

@@ -7,26 +7,13 @@ import type { DetectorConfig } from './config.js';
 import type { Detector, DeviceRef, Endpoint, EngineEvent, EventKind, FlowInfo } from '../engine/events.js';
 import type { Finding, Severity } from '../model/finding.js';
 import { deviceKey, deviceKeyOf, deviceOf } from './util.js';
+import { isGroupAddress } from '../flows/local.js';
 
 const WANTS: readonly EventKind[] = ['flow-close', 'arp'];
 
 const TELNET_PORTS = new Set([23, 2323]);
 /** Well-known chatty UDP (DNS, DHCP, NTP, NetBIOS, SSDP, mDNS, LLMNR, WS-Discovery): fans out by design. */
 const CHATTY_UDP = new Set([53, 67, 68, 123, 137, 138, 1900, 5353, 5355, 3702]);
-
-/**
- * Multicast (224/4, ff..), broadcast (255.x, .255) and the all-zero address are not neighbours:
- * /^(?:22[4-9]|23\d|255)\./, `.255`, `ff` in any case, `0.0.0.0`, tested on the text (it runs per flow).
- */
-export function notANeighbour(ip: string): boolean {
-  if ((ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x66) return true;
-  if (ip.charCodeAt(0) === 0x32 && ip.charCodeAt(3) === 0x2e) {
-    const c1 = ip.charCodeAt(1);
-    const c2 = ip.charCodeAt(2);
-    if ((c1 === 0x32 && c2 >= 0x34 && c2 <= 0x39) || (c1 === 0x33 && c2 >= 0x30 && c2 <= 0x39) || (c1 === 0x35 && c2 === 0x35)) return true;
-  }
-  return ip.endsWith('.255') || ip === '0.0.0.0';
-}
 
 /** "port/proto" strings, made once per service. */
 const serviceNames = new Map<number, string>();
@@ -154,7 +141,7 @@ export function lateralScanDetector(cfg: DetectorConfig): Detector {
     if (!lan && (f.serverName !== undefined || ctx.nameFor(e.device, f.server.ip) !== undefined)) return;
     const dst = f.server.ip;
     // multicast, broadcast and the all-zero address are not neighbours
-    if (notANeighbour(dst)) return;
+    if (isGroupAddress(dst) || dst === '0.0.0.0') return;
     const scope: Group['scope'] = lan ? 'lan' : 'internet';
     const failed = f.proto === 'tcp' ? f.tcpState === 'syn' || f.tcpState === 'rejected' || f.packetsToClient === 0 : f.packetsToClient === 0;
     if (f.proto === 'icmp' || f.proto === 'icmpv6') {
@@ -162,7 +149,6 @@ export function lateralScanDetector(cfg: DetectorConfig): Detector {
       return;
     }
     if ((f.proto !== 'tcp' && f.proto !== 'udp') || f.server.port === undefined) return;
-    // well-known chatty UDP (DNS, DHCP, NTP, NetBIOS, SSDP, mDNS, LLMNR, WS-Discovery) fans out by design
     if (f.proto === 'udp' && CHATTY_UDP.has(f.server.port)) return;
     const svc = serviceName(f.server.port, f.proto);
     const d = per(e, f.client, e.file);

@@ -35,8 +35,7 @@ import type {
  * which was a tenth of the detectors' overhead.
  */
 export interface AppHost {
-  wants(kind: Subscription): boolean;
-  /** The same answers as `wants`, as properties (read on every message: a property load, not a set lookup). */
+  /** Whether some detector subscribed to a kind (read on every message: a property load, not a set lookup). */
   readonly wanted: Readonly<Record<Subscription, boolean>>;
   emit(e: EngineEvent): void;
   /** The input being read (events' `file`). */

@@ -182,10 +182,6 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   // -------------------------------------------------------------------------
   // AppHost
 
-  wants(kind: Subscription): boolean {
-    return this.wanted[kind];
-  }
-
   emit(e: EngineEvent): void {
     const s = this.byKind.get(e.kind);
     if (s !== undefined) this.deliver(s, e);

@@ -33,6 +33,22 @@ export function isLocalUnicast6(b: Uint8Array, o: number): boolean {
 
 export const isMulticast6 = (b: Uint8Array, o: number): boolean => b[o] === 0xff;
 
+/**
+ * Text form: a group or broadcast address, never one device's own: IPv4
+ * 224.0.0.0/4, 255.x.x.x, a `.255` (subnet broadcast), or IPv6 multicast
+ * ff00::/8 (any case). Read from the characters: detectors ask it for every
+ * event, and it stood as three regular-expression tests before.
+ */
+export function isGroupAddress(ip: string): boolean {
+  if ((ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x66) return true;
+  if (ip.charCodeAt(0) === 0x32 && ip.charCodeAt(3) === 0x2e) {
+    const c1 = ip.charCodeAt(1);
+    const c2 = ip.charCodeAt(2);
+    if ((c1 === 0x32 && c2 >= 0x34 && c2 <= 0x39) || (c1 === 0x33 && c2 >= 0x30 && c2 <= 0x39) || (c1 === 0x35 && c2 === 0x35)) return true;
+  }
+  return ip.endsWith('.255');
+}
+
 /** Text form: local unicast, multicast or broadcast (i.e. not an internet host). */
 export function isLocalAddress(ip: string): boolean {
   if (ip.includes(':')) {

@@ -9,6 +9,7 @@ import type { Finding } from '../model/finding.js';
 import { htmlTitle, type DeviceEvidence, type EvidencePort } from './evidence.js';
 import { findingFor, matchDevice } from './match.js';
 import type { KevCatalog } from './catalog.js';
+import { isGroupAddress } from '../flows/local.js';
 
 interface Seen {
   file: string;
@@ -37,17 +38,6 @@ const MAX_STRINGS = 64;
 const WANTS: readonly EventKind[] = ['http-response', 'ssdp', 'tls-certificate', 'flow-close'];
 
 const latin1 = new TextDecoder('latin1');
-
-/** 224.0.0.0/4 (`22[4-9].` or `23d.`), a `.255` broadcast, or IPv6 multicast `ff..`: tested on the text, as every event carries it. */
-export function isGroupAddress(ip: string): boolean {
-  if (ip.charCodeAt(0) === 0x66 && ip.charCodeAt(1) === 0x66) return true;
-  if (ip.charCodeAt(0) === 0x32 && ip.charCodeAt(3) === 0x2e) {
-    const c1 = ip.charCodeAt(1);
-    const c2 = ip.charCodeAt(2);
-    if ((c1 === 0x32 && c2 >= 0x34 && c2 <= 0x39) || (c1 === 0x33 && c2 >= 0x30 && c2 <= 0x39)) return true;
-  }
-  return ip.endsWith('.255');
-}
 
 /** Whether the bytes hold `<title` in any case (the test before decoding a body prefix as text). */
 export function hasTitleTag(b: Uint8Array): boolean {
