@@ -270,8 +270,14 @@ export class TlsRecordStream {
       this.rec.clear();
       return;
     }
-    if (queued) this.rec.consume(p);
-    else if (p < n) this.rec.append(data, p, n);
+    // the rest of a record is on its way (its header passed the checks above): hold room for all of it at once
+    if (queued) {
+      this.rec.consume(p);
+      if (n - p >= 5) this.rec.reserve(5 + u16(this.rec.buf, 3));
+    } else if (p < n) {
+      if (n - p >= 5) this.rec.reserve(5 + u16(data, p + 3));
+      this.rec.append(data, p, n);
+    }
   }
 
   private handshakeBytes(b: Uint8Array, o: number, end: number, recVer: number): void {

@@ -82,12 +82,17 @@ export function classifyFirmwarePath(path: string): { kind: FirmwareKind; why: s
   return { kind: 'update-check', why: 'firmware/update path' };
 }
 
+/** TFTP read requests remembered at once (each waits for its data flow). */
+const MAX_TFTP = 10_000;
+
 export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
   const byDevice = new Map<string, PerDevice>();
   /** Requests judged firmware-like by their path, by request frame (numbers: no key string per response), so their response can add to them. */
   const judged = new Map<number, { flowId: number; seen: Seen }>();
   /** TFTP read requests per (client,server) pair. */
   const tftp = new Map<string, { device: DeviceRef; flow: FlowInfo; file: string; frame: number }>();
+  /** The hosts of those pairs: most UDP flows that close involve none, and are passed over without making a key. */
+  const tftpHosts = new Set<string>();
 
   const add = (device: DeviceRef, s: Seen) => {
     const k = deviceKey(device);
@@ -170,10 +175,17 @@ export function plaintextFirmwareDetector(cfg: DetectorConfig): Detector {
         const f = e.flow;
         if (f.proto !== 'udp') return;
         if (f.server.port === 69) {
+          if (tftp.size >= MAX_TFTP) {
+            // a flood of read requests: start over (the pairs are only the link to the data flow that follows)
+            tftp.clear();
+            tftpHosts.clear();
+          }
           tftp.set(`${f.client.ip}|${f.server.ip}`, { device: deviceOf(e, f.client, f.server), flow: f, file: e.file, frame: f.firstFrame });
+          tftpHosts.add(f.client.ip);
+          tftpHosts.add(f.server.ip);
           return;
         }
-        if (tftp.size === 0) return;
+        if (!tftpHosts.has(f.client.ip) || !tftpHosts.has(f.server.ip)) return;
         // TFTP data comes back from another port of the server (RFC 1350 §4): same two hosts, a fresh flow
         const t = tftp.get(`${f.client.ip}|${f.server.ip}`) ?? tftp.get(`${f.server.ip}|${f.client.ip}`);
         const bytes = f.payloadToClient + f.payloadToServer;

@@ -349,6 +349,11 @@ class HttpApp implements FlowAnalyzer {
 
   data(host: AppHost, flow: Flow, toServer: boolean, b: Uint8Array, o: number, end: number): void {
     const d = this.dirs[toServer ? 0 : 1];
+    // the middle of a body whose prefix is already taken (most segments of a download): only count it
+    if (d.mode === 'body' && d.pending === undefined && end - o < d.bodyLeft) {
+      d.bodyLeft -= end - o;
+      return;
+    }
     let p = o;
     let guard = 0;
     while (p < end && guard++ < 64) {
@@ -441,9 +446,10 @@ class HttpApp implements FlowAnalyzer {
     let request: PendingMsg['request'];
     if (h.kind === 'request') {
       const hostHdr = header(h, 'host');
-      if (hostHdr && flow.serverName === undefined) host.nameHint(flow, hostHdr.replace(/:\d+$/, ''));
+      if (hostHdr && flow.serverName === undefined) host.nameHint(flow, hostHdr.indexOf(':') < 0 ? hostHdr : hostHdr.replace(/:\d+$/, ''));
       if (active && this.requests.length < 64) this.requests.push({ method: h.method, path: h.target, host: hostHdr, frame: host.frame });
-      bodyLen = cl ?? (/chunked/i.test(header(h, 'transfer-encoding') ?? '') ? undefined : 0);
+      const te = cl === undefined ? header(h, 'transfer-encoding') : undefined;
+      bodyLen = cl ?? (te !== undefined && /chunked/i.test(te) ? undefined : 0);
     } else {
       const req = this.requests[0];
       request = req;
