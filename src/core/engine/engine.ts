@@ -47,6 +47,8 @@ export interface EngineOptions {
   idleOther?: number;
   /** Open flows above which the table is flooded (see FLOOD_FLOWS); for tests. */
   floodFlows?: number;
+  /** Open flows the table holds at most (see MAX_LIVE_FLOWS); for tests. */
+  maxLiveFlows?: number;
 }
 
 const SWEEP_EVERY = 1 << 15;
@@ -64,6 +66,19 @@ const FLOOD_FLOWS = 1 << 16;
 const CLOSED_HOLD = 30;
 const FLOOD_CLOSED_HOLD = 1;
 const FLOOD_UNANSWERED_IDLE = 10;
+/**
+ * Open flows the table holds at most (~600 bytes each: ~160 MB). A flood
+ * whose new flows come faster than even the flood mode lets them go (50,000
+ * SYNs per second held 10 s each made 500,000 open flows and 0.75 GB) makes
+ * a sweep come as soon as the table passes this, and that sweep lets go of
+ * what it must to get back under 3/4 of it: every closed flow, every flow
+ * only one side spoke in that is idle over 1 s, then the flows seen longest
+ * ago. Like a conntrack table's early drop, but nothing goes uncounted: each
+ * leaves with its flow-close and joins its device's destinations; a late
+ * packet of one starts a new flow.
+ */
+const MAX_LIVE_FLOWS = 1 << 18;
+const EMERGENCY_IDLE = 1;
 /** Out-of-order TCP segments held per direction while waiting for a gap to fill. */
 const MAX_OOO = 16;
 
@@ -100,6 +115,9 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   private readonly floodFlows: number;
   /** Sweeps that found the table flooded (0: never). */
   private floods = 0;
+  private readonly maxLive: number;
+  /** Sweeps that found the table over maxLive (0: never). */
+  private overfull = 0;
   private readonly ctx: DetectorContext;
   private readonly packetEvent: PacketEvent;
 
@@ -128,6 +146,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     this.idleUdp = opts.idleUdp ?? 180;
     this.idleOther = opts.idleOther ?? 60;
     this.floodFlows = opts.floodFlows ?? FLOOD_FLOWS;
+    this.maxLive = opts.maxLiveFlows ?? MAX_LIVE_FLOWS;
     this.devices = new DeviceTable((m) => this.onWarning(`${m} (from frame ${this.frame})`));
     for (const d of this.detectors) {
       const kinds: readonly Subscription[] = d.wants ?? EVENT_KINDS;
@@ -321,7 +340,10 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     if (this.wanted.packet) this.packetOut(pv, flow, toServer);
     // a sweep visits every live flow: sweeps at least size/2 packets apart cost at most 2 visits per packet
     // (waiting for 2 x size packets never came while a scan added a flow every other packet)
-    if (++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep * 2 >= this.flows.size) {
+    // and one comes as soon as the table passes its cap (at most every maxLive/8 packets, in case the
+    // sweep cannot get it back under: all flows answered and busy)
+    const live = this.flows.size;
+    if ((++this.sinceSweep >= SWEEP_EVERY && this.sinceSweep * 2 >= live) || (live > this.maxLive && this.sinceSweep >= this.maxLive >> 3)) {
       this.sinceSweep = 0;
       this.sweep();
     }
@@ -843,6 +865,40 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       let limit = f.proto === 6 ? this.idleTcp : f.proto === 17 ? this.idleUdp : this.idleOther;
       if (flooded && f.pktS === 0 && limit > FLOOD_UNANSWERED_IDLE) limit = FLOOD_UNANSWERED_IDLE;
       if (idle > limit) {
+        this.retire(f, 'idle');
+        return true;
+      }
+      return false;
+    });
+    if (this.flows.size <= this.maxLive) return;
+    // over the cap: back under 3/4 of it (see MAX_LIVE_FLOWS)
+    if (this.overfull++ === 0) {
+      this.onWarning(
+        `over ${this.maxLive.toLocaleString('en-US')} flows open at once at frame ${this.frame}: closed flows now leave the flow table at once, then one-sided flows idle over ${EMERGENCY_IDLE} s, then the flows seen longest ago, until it is under ${((this.maxLive * 3) >> 2).toLocaleString('en-US')}, while it lasts (all are still counted)`,
+      );
+    }
+    const low = (this.maxLive * 3) >> 2;
+    this.flows.sweep((f) => {
+      if (f.closed || ((f.pktS === 0 || f.pktC === 0) && now - f.lastTs > EMERGENCY_IDLE)) {
+        this.retire(f, f.closed ? (f.closeReason ?? 'fin') : 'idle');
+        return true;
+      }
+      return false;
+    });
+    const need = this.flows.size - low;
+    if (need <= 0) return;
+    // about the `need` flows seen longest ago (a flood's oldest SYNs before its newest, whose answers may be
+    // on the way): the cut-off time is read from an evenly spaced sample of 1,024, not a sort of them all
+    const live = this.flows.live;
+    const step = Math.max(1, Math.floor(live.length / 1024));
+    const sample = new Float64Array(Math.ceil(live.length / step));
+    for (let i = 0, j = 0; i < live.length; i += step) sample[j++] = live[i].lastTs;
+    sample.sort();
+    const cutoff = sample[Math.min(sample.length - 1, Math.floor((need * sample.length) / live.length))];
+    let left = need;
+    this.flows.sweep((f) => {
+      if (left > 0 && f.lastTs <= cutoff) {
+        left--;
         this.retire(f, 'idle');
         return true;
       }

@@ -418,6 +418,86 @@ describe('traffic engine', () => {
     expect(dests(normal.r).find((d) => d.ip === SCANNER.ip)).toMatchObject({ n: 20_000, flows: 20_000, packets: 40_000 });
   });
 
+  it('holds at most maxLiveFlows open flows: past the cap, the flows seen longest ago go first, busy ones stay, every flow is counted', () => {
+    const SERVER = { mac: ROUTER.mac, ip: '5.45.1.99' };
+    const BROKER = { mac: ROUTER.mac, ip: '5.45.1.40' };
+    const frames: Frame[] = [];
+    const seg = (from: 'c' | 's', sport: number, dport: number, flags: number, ts: number, to = BROKER) =>
+      frames.push({
+        ts,
+        data: from === 'c' ? eth(CAM.mac, to.mac, 0x0800, ipv4(CAM.ip, to.ip, 6, tcp({ sport, dport, seq: 7, ack: 9, flags }))) : eth(to.mac, CAM.mac, 0x0800, ipv4(to.ip, CAM.ip, 6, tcp({ sport: dport, dport: sport, seq: 9, ack: 8, flags }))),
+      });
+    // a connection answered once at the start, then quiet; and one busy all along (a packet each way every 0.2 s)
+    seg('c', 40_001, 8883, SYN, T0);
+    seg('s', 40_001, 8883, SYN | ACK, T0 + 0.001);
+    // 20,000 SYNs nobody answers (4 s), then 12,000 answered ones, 1 ms apart, each answered 0.1 ms later (12 s)
+    let ts = T0 + 0.01;
+    for (let i = 0; i < 20_000; i++) {
+      seg('c', 10_000 + i, 80, SYN, (ts += 0.0002), SERVER);
+      if (i % 1000 === 0) {
+        seg('c', 40_002, 1883, ACK, ts);
+        seg('s', 40_002, 1883, ACK, ts);
+      }
+    }
+    for (let i = 0; i < 12_000; i++) {
+      seg('c', 50_000 + i, 443, SYN, (ts += 0.001), SERVER);
+      seg('s', 50_000 + i, 443, SYN | ACK, ts + 0.0001, SERVER);
+      if (i % 200 === 0) {
+        seg('c', 40_002, 1883, ACK, ts);
+        seg('s', 40_002, 1883, ACK, ts);
+      }
+    }
+    const file = pcap(frames);
+    const run = (maxLiveFlows?: number) => {
+      const open: number[] = [];
+      let live = 0;
+      // open flows after each packet: +1 per flow's first packet (a recorder of `packet` events would see them all), -1 per flow-close
+      const seen = new Set<string>();
+      const count: Detector = {
+        name: 'count',
+        wants: ['packet', 'flow-close'],
+        onEvent: (e) => {
+          if (e.kind === 'flow-close') {
+            live--;
+            seen.delete(`${e.flow.client.port}`);
+          } else if (e.kind === 'packet') {
+            const k = `${e.srcIp === CAM.ip ? e.srcPort : e.dstPort}`;
+            if (!seen.has(k)) {
+              seen.add(k);
+              live++;
+            }
+            open.push(live);
+          }
+        },
+        finish: () => [],
+      };
+      const r = runEngine(file, { wants: ['flow-close'], extra: [count], engine: { maxLiveFlows } });
+      const closes = ofKind(r.events, 'flow-close');
+      return { r, closes, peak: Math.max(...open), of: (port: number) => closes.filter((e) => e.flow.client.port === port) };
+    };
+    const normal = run();
+    const capped = run(5_000);
+    expect(normal.r.warnings).toEqual([]);
+    expect(normal.peak).toBe(2 + 20_000 + 12_000);
+    expect(capped.r.warnings).toHaveLength(1);
+    expect(capped.r.warnings[0]).toMatch(/^over 5,000 flows open at once at frame 5\d{3}: closed flows now leave the flow table at once, then one-sided flows idle over 1 s, then the flows seen longest ago, until it is under 3,750/);
+    // the table passes its cap by one flow, then the sweep takes it back to 3,750
+    expect(capped.peak).toBe(5_001);
+    // oldest first: the SYNs nobody answered go during the scan; the quiet answered connection goes with the oldest
+    expect(capped.of(40_001)[0].reason).toBe('idle');
+    expect(capped.closes.filter((e) => e.flow.server.port === 80 && e.reason === 'idle').length).toBe(20_000);
+    // the busy connection is one flow to the end either way
+    for (const x of [normal, capped]) {
+      expect(x.of(40_002)).toHaveLength(1);
+      expect(x.of(40_002)[0]).toMatchObject({ reason: 'end', flow: { packetsToServer: 80, packetsToClient: 80 } });
+    }
+    // nothing is lost or split: every flow closes once, whole (no SYN left before its answer), on the same destinations
+    for (const x of [normal, capped]) expect(x.closes).toHaveLength(2 + 20_000 + 12_000);
+    expect(capped.closes.filter((e) => e.flow.server.port === 443).every((e) => e.flow.packetsToServer === 1 && e.flow.packetsToClient === 1)).toBe(true);
+    const dests = (r: Run) => r.result.devices.map((d) => d.destinations.map((x) => `${x.ip}:${x.port} ${x.flows} ${x.packets} ${x.bytes}`).sort());
+    expect(dests(capped.r)).toEqual(dests(normal.r));
+  });
+
   it('makes forged sources behind one MAC devices only up to a cap, then counts them on that MAC, and says so once', () => {
     // a SYN flood from 10,000 different LAN addresses, all from one MAC, to the camera's web port
     const FLOODER = '02:00:00:00:66:01';
