@@ -656,6 +656,8 @@ class TlsApp implements FlowAnalyzer {
         this.done = true;
         return;
       }
+      // the ClientHello is all the client side gives (its later records matter only to alert listeners)
+      if (!host.wanted['tls-alert']) this.c.stop();
       if (!host.wanted['tls-client-hello']) return;
       const j3 = ja3(ch);
       const versions = ch.supportedVersions.length > 0 ? ch.supportedVersions : [ch.helloVersion];
@@ -690,6 +692,8 @@ class TlsApp implements FlowAnalyzer {
         this.s.stop();
         this.c.stop();
       }
+      // nothing after the ServerHello is wanted: stop reading the server side (the engine then stops reassembling the flow)
+      if (!host.wanted['tls-certificate'] && !host.wanted['tls-alert']) this.s.stop();
       if (!host.wanted['tls-server-hello']) return;
       const j = ja3s(sh);
       host.emit({
@@ -720,6 +724,8 @@ class TlsApp implements FlowAnalyzer {
         if (c) chain.push(c);
         else unparsed++;
       }
+      // one Certificate per handshake: the rest of the server's flight matters only to alert listeners
+      if (!host.wanted['tls-alert']) this.s.stop();
       const leaf = chain[0];
       const t = host.ts * 1000;
       host.emit({
@@ -735,7 +741,9 @@ class TlsApp implements FlowAnalyzer {
         notYetValidAtCapture: leaf !== undefined && Date.parse(leaf.validFrom) > t,
       });
     } else if (!fromClient && type === 14) {
-      this.s.stop();
+      // ServerHelloDone: the server's handshake messages are over; a fatal alert may still come in clear
+      // (a client certificate it wanted and did not get), for those who listen
+      if (!host.wanted['tls-alert']) this.s.stop();
     }
   }
 }
