@@ -113,12 +113,17 @@ const TARGET_WS = /[\t-\r \xa0]/;
  */
 export function decodeHttpHead(b: Uint8Array, o: number, headEnd: number, only?: ReadonlySet<string>): Decoded<HttpHead> {
   if (headEnd - o > HTTP_MAX_HEAD) return fail('head-too-large');
-  const t = latin1(b, o, headEnd);
+  return decodeHttpHeadText(latin1(b, o, headEnd), only);
+}
+
+/** The same, from the head's Latin-1 text up to (not including) its CRLFCRLF: a head that came in several segments is held as text. */
+export function decodeHttpHeadText(t: string, only?: ReadonlySet<string>): Decoded<HttpHead> {
+  if (t.length > HTTP_MAX_HEAD) return fail('head-too-large');
   const len = t.length;
   let eol = t.indexOf('\n');
   if (eol < 0) eol = len;
   const fe = eol > 0 && t.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
-  const head: HttpHead = { kind: 'request', method: '', target: '', version: '', status: 0, reason: '', headers: [], headLength: headEnd - o + 4 };
+  const head: HttpHead = { kind: 'request', method: '', target: '', version: '', status: 0, reason: '', headers: [], headLength: len + 4 };
   // /^((?:HTTP|RTSP)\/\d\.\d) (\d{3})(?: (.*))?$/  (`.` is any character but CR here)
   let isResponse = false;
   if (fe >= 12 && isVersion(t, 0) && t.charCodeAt(8) === 0x20 && isDigit(t.charCodeAt(9)) && isDigit(t.charCodeAt(10)) && isDigit(t.charCodeAt(11))) {
