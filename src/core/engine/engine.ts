@@ -71,12 +71,11 @@ const FLOOD_UNANSWERED_IDLE = 10;
  * whose new flows come faster than even the flood mode lets them go (500,000
  * forged SYNs per second, each held 10 s unanswered: all 2.4 M of a 4.8 s
  * capture open at once, 1.6 GB) makes a sweep come as soon as the table
- * passes this, and that sweep lets go of
- * what it must to get back under 3/4 of it: every closed flow, every flow
- * only one side spoke in that is idle over 1 s, then the flows seen longest
- * ago. Like a conntrack table's early drop, but nothing goes uncounted: each
- * leaves with its flow-close and joins its device's destinations; a late
- * packet of one starts a new flow.
+ * passes this, and that sweep lets go of what it must to get back under 3/4
+ * of it: every closed flow, every flow only one side spoke in that is idle
+ * over 1 s, then the flows seen longest ago. Like a conntrack table's early
+ * drop, but nothing goes uncounted: each leaves with its flow-close and joins
+ * its device's destinations; a late packet of one starts a new flow.
  */
 const MAX_LIVE_FLOWS = 1 << 18;
 const EMERGENCY_IDLE = 1;

@@ -118,6 +118,29 @@ describe('plaintext-firmware', () => {
       { kind: 'flow-close', ...base(2, dev('192.168.1.5')), flow: { ...data, payloadToServer: 500 }, reason: 'idle' },
     ]);
     expect(small).toEqual([]);
+    // a big UDP flow between hosts that never took part in a TFTP read request is no TFTP transfer
+    const other = run(plaintextFirmwareDetector(cfg), [
+      { kind: 'flow-close', ...base(1, dev('192.168.1.5')), flow: tftpReq, reason: 'idle' },
+      { kind: 'flow-close', ...base(2, dev('192.168.1.6')), flow: { ...data, client: ep('192.168.1.9', 41000), server: ep('192.168.1.6', 3000) }, reason: 'idle' },
+    ]);
+    expect(other).toEqual([]);
+  });
+  it('keeps at most 10,000 TFTP read requests waiting, and still links the latest to its data', () => {
+    const d = plaintextFirmwareDetector(cfg);
+    const events: EngineEvent[] = [];
+    // 25,000 read requests from different clients (a flood): the pairs are forgotten in batches of 10,000
+    for (let i = 0; i < 25_000; i++) {
+      const c = ep(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 3000);
+      events.push({ kind: 'flow-close', ...base(i + 1, dev(c.ip)), flow: flow(c, ep('192.168.1.9', 69), { proto: 'udp', payloadToServer: 20, payloadToClient: 0 }), reason: 'idle' });
+    }
+    const first = ep('10.0.0.0', 3000);
+    const last = ep('10.0.97.167', 3000);
+    const dataTo = (c: typeof first) => flow(ep('192.168.1.9', 41000), c, { proto: 'udp', payloadToServer: 100_000, payloadToClient: 400 });
+    events.push({ kind: 'flow-close', ...base(30_000, dev(first.ip)), flow: dataTo(first), reason: 'idle' });
+    events.push({ kind: 'flow-close', ...base(30_001, dev(last.ip)), flow: dataTo(last), reason: 'idle' });
+    const found = run(d, events);
+    // the first request was forgotten (its data matches nothing); the 25,000th is linked
+    expect(found.map((x) => x.device.ip)).toEqual([last.ip]);
   });
 });
 
