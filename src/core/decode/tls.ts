@@ -15,6 +15,8 @@ export interface ClientHello {
   groups: number[];
   pointFormats: number[];
   signatureAlgorithms: number[];
+  /** SSL 2.0 cipher kinds (3-byte values such as 0x0700c0) offered in an SSLv2-format hello; absent otherwise. */
+  sslv2Ciphers?: number[];
 }
 
 export interface ServerHello {
@@ -204,6 +206,60 @@ export function tlsVersionName(v: number): string {
 export interface TlsRecordSink {
   handshake(type: number, b: Uint8Array, o: number, end: number, recordVersion: number): void;
   alert(level: number | undefined, description: number | undefined): void;
+  /** A stream that opens with an SSLv2-format ClientHello: the whole message, header included. Without it such a stream is not TLS. */
+  sslv2Hello?(b: Uint8Array, o: number, end: number): void;
+}
+
+/**
+ * The length (2-byte header included) of the SSLv2-format ClientHello at
+ * b[o..], or 0 when the bytes there are not one. RFC 5246 Appendix E.2 (and
+ * RFC 6101 Appendix E): old TLS clients (OpenSSL 0.9.8 and kin) open with it
+ * to reach SSL 2.0 servers too. Its first 11 bytes decide, and they must add
+ * up: msg_length = 9 + cipher specs (3 bytes each) + session id (0, 16 or
+ * 32) + challenge (16..32).
+ */
+export function sslv2HelloLength(b: Uint8Array, o: number, end: number): number {
+  if (end - o < 11 || (b[o] & 0x80) === 0 || b[o + 2] !== 1) return 0;
+  const major = b[o + 3];
+  const minor = b[o + 4];
+  if (!((major === 3 && minor <= 3) || (major === 0 && minor === 2))) return 0;
+  const len = ((b[o] & 0x7f) << 8) | b[o + 1];
+  const specs = u16(b, o + 5);
+  const sid = u16(b, o + 7);
+  const challenge = u16(b, o + 9);
+  if (specs === 0 || specs % 3 !== 0 || (sid !== 0 && sid !== 16 && sid !== 32) || challenge < 16 || challenge > 32) return 0;
+  return 9 + specs + sid + challenge === len ? len + 2 : 0;
+}
+
+/**
+ * An SSLv2-format ClientHello (whole, from its 2-byte header). The record
+ * version is 0x0002 (the format's, as Wireshark shows it), the hello version
+ * the highest the client offers. Cipher specs whose first byte is 0 are TLS
+ * suites; the others are SSL 2.0 kinds. No extensions: no SNI, no ALPN.
+ */
+export function decodeSslv2ClientHello(b: Uint8Array, o: number, end: number): Decoded<ClientHello> {
+  const total = sslv2HelloLength(b, o, end);
+  if (total === 0) return fail('bad-sslv2-hello');
+  if (end - o < total) return fail('truncated');
+  const ch: ClientHello = {
+    recordVersion: 0x0002,
+    helloVersion: u16(b, o + 3),
+    supportedVersions: [],
+    alpn: [],
+    ciphers: [],
+    extensions: [],
+    groups: [],
+    pointFormats: [],
+    signatureAlgorithms: [],
+  };
+  const v2: number[] = [];
+  const specsEnd = o + 11 + u16(b, o + 5);
+  for (let p = o + 11; p < specsEnd; p += 3) {
+    if (b[p] === 0) ch.ciphers.push(u16(b, p + 1));
+    else v2.push((b[p] << 16) | (b[p + 1] << 8) | b[p + 2]);
+  }
+  ch.sslv2Ciphers = v2;
+  return { ok: true, value: ch };
 }
 
 const MAX_HS = 256 * 1024;
@@ -220,11 +276,24 @@ export class TlsRecordStream {
   private readonly rec = new ByteQueue();
   private readonly hs = new ByteQueue();
   encrypted = false;
+  /** No byte read yet. */
+  private start = true;
+  /** Gathering an SSLv2-format ClientHello (the stream's first message). */
+  private v2 = false;
 
   constructor(private readonly sink: TlsRecordSink) {}
 
   push(b: Uint8Array, o: number, end: number): void {
     if (this.done) return;
+    if (this.start) {
+      if (end <= o) return;
+      this.start = false;
+      if ((b[o] & 0x80) !== 0 && this.sink.sslv2Hello !== undefined) this.v2 = true;
+    }
+    if (this.v2) {
+      this.sslv2(b, o, end);
+      return;
+    }
     let data = b;
     let p = o;
     let n = end;
@@ -278,6 +347,29 @@ export class TlsRecordStream {
       if (n - p >= 5) this.rec.reserve(5 + u16(data, p + 3));
       this.rec.append(data, p, n);
     }
+  }
+
+  /** The stream opens with an SSLv2-format ClientHello: gather it whole, hand it over, then read TLS records as usual. */
+  private sslv2(b: Uint8Array, o: number, end: number): void {
+    const q = this.rec;
+    q.append(b, o, end);
+    if (q.length < 11) return;
+    const total = sslv2HelloLength(q.buf, 0, q.length);
+    if (total === 0) {
+      this.notTls = true;
+      this.done = true;
+      q.clear();
+      return;
+    }
+    if (q.length < total) {
+      q.reserve(total);
+      return;
+    }
+    this.v2 = false;
+    this.sink.sslv2Hello?.(q.buf, 0, total);
+    q.consume(total);
+    if (this.done) q.clear();
+    else if (q.length > 0) this.push(b, end, end);
   }
 
   private handshakeBytes(b: Uint8Array, o: number, end: number, recVer: number): void {

@@ -12,7 +12,7 @@ import { decodePortMap } from '../decode/natpmp.js';
 import { decodeMqttConnack, decodeMqttConnect, mqttVarint } from '../decode/mqtt.js';
 import { FtpLogin, TelnetLogin, type LoginStep } from '../decode/login.js';
 import { decodeSoapCall } from '../decode/soap.js';
-import { TlsRecordStream, decodeCertificateList, decodeClientHello, decodeServerHello, tlsVersionName, type ClientHello } from '../decode/tls.js';
+import { TlsRecordStream, decodeCertificateList, decodeClientHello, decodeServerHello, decodeSslv2ClientHello, sslv2HelloLength, tlsVersionName, type ClientHello } from '../decode/tls.js';
 import { ja3, ja3s, ja4 } from '../decode/tls-fingerprint.js';
 import { cipherName } from '../decode/tls-ciphers.js';
 import { summarizeCertificate } from '../decode/x509.js';
@@ -633,6 +633,7 @@ class TlsApp implements FlowAnalyzer {
     this.c = new TlsRecordStream({
       handshake: (type, b, o, end, rv) => this.handshake(true, type, b, o, end, rv),
       alert: (level, desc) => this.alert(false, level, desc),
+      sslv2Hello: (b, o, end) => this.clientHello(decodeSslv2ClientHello(b, o, end)),
     });
     this.s = new TlsRecordStream({
       handshake: (type, b, o, end, rv) => this.handshake(false, type, b, o, end, rv),
@@ -652,48 +653,56 @@ class TlsApp implements FlowAnalyzer {
     host.emit({ kind: 'tls-alert', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(this.flow), flowId: this.flow.id, client: host.client(this.flow), server: host.server(this.flow), fromServer, level, description });
   }
 
+  /** A ClientHello, in TLS's format or SSLv2's (RFC 5246 Appendix E.2: no extensions, no JA3 or JA4). */
+  private clientHello(r: Decoded<ClientHello>): void {
+    if (!r.ok) return;
+    const host = this.host;
+    const flow = this.flow;
+    const ch = r.value;
+    this.sni = ch.sni;
+    if (ch.sni) host.nameHint(flow, ch.sni);
+    if (!host.wanted['tls-client-hello'] && !host.wanted['tls-server-hello'] && !host.wanted['tls-certificate'] && !host.wanted['tls-alert']) {
+      // the SNI was all the engine needed
+      this.c.stop();
+      this.s.stop();
+      this.done = true;
+      return;
+    }
+    // the ClientHello is all the client side gives (its later records matter only to alert listeners)
+    if (!host.wanted['tls-alert']) this.c.stop();
+    if (!host.wanted['tls-client-hello']) return;
+    const v2 = ch.sslv2Ciphers !== undefined;
+    const j3 = v2 ? { text: '', hash: '' } : ja3(ch);
+    const versions = ch.supportedVersions.length > 0 ? ch.supportedVersions : [ch.helloVersion];
+    host.emit({
+      kind: 'tls-client-hello',
+      ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow),
+      flowId: flow.id,
+      client: host.client(flow),
+      server: host.server(flow),
+      recordVersion: ch.recordVersion,
+      helloVersion: ch.helloVersion,
+      supportedVersions: ch.supportedVersions,
+      maxVersion: tlsVersionName(Math.max(...versions)),
+      sni: ch.sni,
+      alpn: ch.alpn,
+      ciphers: ch.ciphers,
+      extensions: ch.extensions,
+      groups: ch.groups,
+      pointFormats: ch.pointFormats,
+      signatureAlgorithms: ch.signatureAlgorithms,
+      ja3: j3.text,
+      ja3Hash: j3.hash,
+      ja4: v2 ? '' : ja4(ch),
+      ...(v2 ? { sslv2Ciphers: ch.sslv2Ciphers } : {}),
+    });
+  }
+
   private handshake(fromClient: boolean, type: number, b: Uint8Array, o: number, end: number, rv: number): void {
     const host = this.host;
     const flow = this.flow;
     if (fromClient && type === 1) {
-      const r = decodeClientHello(b, o, end, rv);
-      if (!r.ok) return;
-      const ch: ClientHello = r.value;
-      this.sni = ch.sni;
-      if (ch.sni) host.nameHint(flow, ch.sni);
-      if (!host.wanted['tls-client-hello'] && !host.wanted['tls-server-hello'] && !host.wanted['tls-certificate'] && !host.wanted['tls-alert']) {
-        // the SNI was all the engine needed
-        this.c.stop();
-        this.s.stop();
-        this.done = true;
-        return;
-      }
-      // the ClientHello is all the client side gives (its later records matter only to alert listeners)
-      if (!host.wanted['tls-alert']) this.c.stop();
-      if (!host.wanted['tls-client-hello']) return;
-      const j3 = ja3(ch);
-      const versions = ch.supportedVersions.length > 0 ? ch.supportedVersions : [ch.helloVersion];
-      host.emit({
-        kind: 'tls-client-hello',
-        ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow),
-        flowId: flow.id,
-        client: host.client(flow),
-        server: host.server(flow),
-        recordVersion: ch.recordVersion,
-        helloVersion: ch.helloVersion,
-        supportedVersions: ch.supportedVersions,
-        maxVersion: tlsVersionName(Math.max(...versions)),
-        sni: ch.sni,
-        alpn: ch.alpn,
-        ciphers: ch.ciphers,
-        extensions: ch.extensions,
-        groups: ch.groups,
-        pointFormats: ch.pointFormats,
-        signatureAlgorithms: ch.signatureAlgorithms,
-        ja3: j3.text,
-        ja3Hash: j3.hash,
-        ja4: ja4(ch),
-      });
+      this.clientHello(decodeClientHello(b, o, end, rv));
     } else if (!fromClient && type === 2) {
       const r = decodeServerHello(b, o, end, rv);
       if (!r.ok) return;
@@ -890,6 +899,8 @@ export const TCP_APPS = new Map<number, [string, (host: AppHost, flow: Flow) => 
 export function sniffTcp(b: Uint8Array, o: number, end: number, host: AppHost, flow: Flow): [string, FlowAnalyzer | null] | undefined {
   const n = end - o;
   if (n >= 3 && b[o] === 0x16 && b[o + 1] === 3 && b[o + 2] <= 4) return ['tls', new TlsApp(host, flow)];
+  // an old client's SSLv2-format ClientHello (RFC 5246 Appendix E.2)
+  if (sslv2HelloLength(b, o, end) > 0) return ['tls', new TlsApp(host, flow)];
   if (looksLikeHttpStart(b, o, end)) {
     // RTSP shares the syntax; keep the app name honest
     const rtsp = b[o] === 0x52 && b[o + 1] === 0x54 && b[o + 2] === 0x53 && b[o + 3] === 0x50;

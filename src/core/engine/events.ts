@@ -345,11 +345,17 @@ export interface TlsClientHelloEvent extends EventBase {
   /** ec_point_formats. */
   pointFormats: number[];
   signatureAlgorithms: number[];
-  /** JA3 string and its MD5. */
+  /** JA3 string and its MD5 ('' for an SSLv2-format hello, which JA3 does not cover). */
   ja3: string;
   ja3Hash: string;
-  /** JA4 (FoxIO, TLS over TCP: 't...'). */
+  /** JA4 (FoxIO, TLS over TCP: 't...'; '' for an SSLv2-format hello). */
   ja4: string;
+  /**
+   * Only for an SSLv2-format hello (RFC 5246 Appendix E.2; recordVersion is
+   * then 0x0002): the SSL 2.0 cipher kinds offered, 3-byte values such as
+   * 0x0700c0 (SSL2_DES_192_EDE3_CBC_WITH_MD5). Its TLS suites are in `ciphers`.
+   */
+  sslv2Ciphers?: number[];
 }
 
 export interface TlsServerHelloEvent extends EventBase {

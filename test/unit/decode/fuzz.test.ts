@@ -10,7 +10,7 @@ import { decodeHttpHead, looksLikeHttpStart } from '../../../src/core/decode/htt
 import { decodeSsdp } from '../../../src/core/decode/ssdp.js';
 import { decodePortMap } from '../../../src/core/decode/natpmp.js';
 import { decodeMqttConnack, decodeMqttConnect } from '../../../src/core/decode/mqtt.js';
-import { TlsRecordStream, decodeCertificateList, decodeClientHello, decodeServerHello } from '../../../src/core/decode/tls.js';
+import { TlsRecordStream, decodeCertificateList, decodeClientHello, decodeServerHello, decodeSslv2ClientHello } from '../../../src/core/decode/tls.js';
 import { ja3, ja4 } from '../../../src/core/decode/tls-fingerprint.js';
 import { FtpLogin, TelnetLogin } from '../../../src/core/decode/login.js';
 import { decodeSoapCall } from '../../../src/core/decode/soap.js';
@@ -69,6 +69,7 @@ describe('fuzz: application decoders stay in bounds and never throw', () => {
       return ch.ok ? [ch, ja3(ch.value), ja4(ch.value)] : ch;
     });
     inBounds(decodeServerHello);
+    inBounds(decodeSslv2ClientHello);
     inBounds((b, o, e) => decodeCertificateList(b, o, e));
     inBounds((b, o, e) => decodeCertificateList(b, o, e, true));
   });
@@ -85,6 +86,26 @@ describe('fuzz: application decoders stay in bounds and never throw', () => {
         const w = new TlsRecordStream({ handshake: (t) => whole.push(t), alert: () => undefined });
         w.push(x, 0, x.length);
         expect(seen).toEqual(whole);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+  it('TLS record stream that opens with an SSLv2-format hello, under arbitrary chunking', () => {
+    // a valid hello (its lengths add up: 9 + 3 specs x 3 + 16 challenge), then hostile bytes or TLS records
+    const hello = [0x80, 34, 1, 3, 1, 0, 9, 0, 0, 0, 16, 0, 0, 0x39, 0x07, 0x00, 0xc0, 0, 0, 0xff, ...Array.from({ length: 16 }, (_, i) => i)];
+    const alert = [0x15, 3, 1, 0, 2, 2, 40];
+    const tail = fc.oneof(bytesArb, fc.constant(new Uint8Array(alert)), bytesArb.map((b) => new Uint8Array([...alert, ...b])));
+    fc.assert(
+      fc.property(tail, fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 50 }), (rest, cut, step) => {
+        const x = new Uint8Array([...hello.slice(0, hello.length - (cut % 3 === 0 ? 0 : cut % 7)), ...rest]);
+        const record = (out: string[]) => new TlsRecordStream({ handshake: (t) => out.push(`hs ${t}`), alert: (l, d) => out.push(`alert ${l} ${d}`), sslv2Hello: (b, o, e) => out.push(`v2 ${e - o} ${decodeSslv2ClientHello(b, o, e).ok}`) });
+        const seen: string[] = [];
+        const s = record(seen);
+        for (let i = 0; i < x.length; i += step) s.push(x, i, Math.min(x.length, i + step));
+        const whole: string[] = [];
+        record(whole).push(x, 0, x.length);
+        expect(seen).toEqual(whole);
+        if (cut % 3 === 0) expect(whole[0]).toBe('v2 36 true');
       }),
       { numRuns: RUNS },
     );
