@@ -128,43 +128,55 @@ describe.skipIf(!haveData)('shared corpus', () => {
     'pcap/iot-devices/iot-sentinel/TP-LinkPlugHS110/Setup-A-1-STA.pcap',
   ].filter((f) => haveData && existsSync(join(DATA, f)));
 
-  it.skipIf(!haveTshark || APP_SAMPLE.length === 0)('HTTP requests and responses, TLS client and server hellos agree with tshark', async () => {
+  it.skipIf(!haveTshark || APP_SAMPLE.length === 0)('HTTP requests and responses, TLS hellos and certificate chains, DNS queries agree with tshark', async () => {
     const bag = (keys: string[]) => {
       const m: Record<string, number> = {};
       for (const k of keys) m[k] = (m[k] ?? 0) + 1;
       return m;
     };
-    const fields = (f: string, filter: string, names: string[]) =>
-      spawnSync('tshark', ['-r', f, '-o', 'tcp.reassemble_out_of_order:TRUE', '-Y', filter, '-T', 'fields', '-E', 'occurrence=f', ...names.flatMap((n) => ['-e', n])], { encoding: 'utf8', maxBuffer: 1 << 28 })
+    const fields = (f: string, filter: string, names: string[], occurrence = 'f') =>
+      spawnSync('tshark', ['-r', f, '-o', 'tcp.reassemble_out_of_order:TRUE', '-Y', filter, '-T', 'fields', '-E', `occurrence=${occurrence}`, '-E', 'aggregator=,', ...names.flatMap((n) => ['-e', n])], { encoding: 'utf8', maxBuffer: 1 << 28 })
         .stdout.split('\n')
         .filter(Boolean)
         .map((l) => l.split('\t').join(' '));
     let messages = 0;
     let hellos = 0;
+    let chains = 0;
+    let queries = 0;
     for (const rel of APP_SAMPLE) {
       const f = join(DATA, rel);
       const ev: EngineEvent[] = [];
-      const rec: Detector = { name: 'rec', wants: ['http-request', 'http-response', 'tls-client-hello', 'tls-server-hello'], onEvent: (e) => void ev.push(e), finish: () => [] };
+      const rec: Detector = { name: 'rec', wants: ['http-request', 'http-response', 'tls-client-hello', 'tls-server-hello', 'tls-certificate', 'dns'], onEvent: (e) => void ev.push(e), finish: () => [] };
       await analyzeFiles([f], { detectors: [rec] });
-      const mine = { req: [] as string[], resp: [] as string[], ch: [] as string[], sh: [] as string[] };
+      const mine = { req: [] as string[], resp: [] as string[], ch: [] as string[], sh: [] as string[], cert: [] as string[], query: [] as string[] };
       for (const e of ev) {
         if (e.kind === 'http-request') mine.req.push(`${e.method} ${e.host ?? ''} ${e.path}`);
         else if (e.kind === 'http-response') mine.resp.push(`${e.status} ${e.contentType ?? ''} ${e.contentLength ?? ''}`);
         else if (e.kind === 'tls-client-hello') mine.ch.push(`${e.sni ?? ''} ${e.ja3Hash}`);
         else if (e.kind === 'tls-server-hello') mine.sh.push(e.ja3sHash);
+        else if (e.kind === 'tls-certificate') mine.cert.push(String(e.chain.length + e.unparsed));
+        // names with bytes outside printable ASCII: the engine writes them as \DDD (RFC 1035 §5.1), tshark otherwise
+        else if (e.kind === 'dns' && !e.response && e.transport === 'udp' && e.server.port === 53 && !/\\\d{3}/.test(e.questions[0]?.name ?? '')) mine.query.push(`${e.questions[0]?.name ?? ''} ${e.questions[0]?.type ?? ''}`);
       }
       const theirs = {
         req: fields(f, 'tcp && http.request', ['http.request.method', 'http.host', 'http.request.uri']),
         resp: fields(f, 'tcp && http.response', ['http.response.code', 'http.content_type', 'http.content_length_header']),
         ch: fields(f, 'tls.handshake.type == 1', ['tls.handshake.extensions_server_name', 'tls.handshake.ja3']),
         sh: fields(f, 'tls.handshake.type == 2', ['tls.handshake.ja3s']),
+        // certificates per Certificate message (every occurrence of the length field)
+        cert: fields(f, 'tls.handshake.type == 11', ['tls.handshake.certificate_length'], 'a').map((l) => String(l.split(/[\\/,]/).filter(Boolean).length)),
+        query: fields(f, 'udp.dstport == 53 && dns.flags.response == 0', ['dns.qry.name', 'dns.qry.type']).filter((l) => /^[\x20-\x7e]*$/.test(l)),
       };
-      for (const k of ['req', 'resp', 'ch', 'sh'] as const) expect(bag(mine[k]), `${rel}: ${k}`).toEqual(bag(theirs[k]));
+      for (const k of ['req', 'resp', 'ch', 'sh', 'cert', 'query'] as const) expect(bag(mine[k]), `${rel}: ${k}`).toEqual(bag(theirs[k]));
       messages += mine.req.length + mine.resp.length;
       hellos += mine.ch.length + mine.sh.length;
+      chains += mine.cert.length;
+      queries += mine.query.length;
     }
     // the sample must exercise both (a filter gone wrong on either side would show as zero)
     expect(messages).toBeGreaterThan(100);
     expect(hellos).toBeGreaterThan(20);
+    expect(chains).toBeGreaterThan(10);
+    expect(queries).toBeGreaterThan(100);
   }, 300_000);
 });
