@@ -215,9 +215,15 @@ export class ByteQueue {
    * instead of doubling steps that copy the bytes again (a 4 KiB certificate
    * record in three segments grew 2,896 -> 8,688 bytes, the last step an
    * off-heap buffer of its own).
+   *
+   * Only once a quarter of it is here (held, or `incoming` about to be
+   * appended): a header alone does not buy the length it claims. Hostile
+   * flows that each send a 5-byte TLS header claiming 18 KiB, and nothing
+   * more, would otherwise hold 18 KiB apiece (4.8 GB at the flow cap);
+   * until then the queue grows by doubling what it holds.
    */
-  reserve(total: number): void {
-    if (total <= this.buf.length) return;
+  reserve(total: number, incoming = 0): void {
+    if (total <= this.buf.length || total > 4 * (this.length + incoming)) return;
     const grown = total <= SLAB_MAX ? slabRun(total) : new Uint8Array(total);
     grown.set(this.buf.subarray(0, this.length), 0);
     this.buf = grown;

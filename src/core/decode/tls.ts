@@ -344,7 +344,7 @@ export class TlsRecordStream {
       this.rec.consume(p);
       if (n - p >= 5) this.rec.reserve(5 + u16(this.rec.buf, 3));
     } else if (p < n) {
-      if (n - p >= 5) this.rec.reserve(5 + u16(data, p + 3));
+      if (n - p >= 5) this.rec.reserve(5 + u16(data, p + 3), n - p);
       this.rec.append(data, p, n);
     }
   }

@@ -1,11 +1,14 @@
 // State that hostile traffic can push to its limits: a telnet stream of
-// backspaces, and DNS answers past the name maps' caps. Each must give the
+// backspaces, DNS answers past the name maps' caps, and TLS headers that
+// claim more than they bring. Each must give the
 // same answers as ordinary input and stay linear (the bounds leave 10x or
 // more of room over what these take; the quadratic versions took 30-90 s).
 import { describe, expect, it } from 'vitest';
 import { TelnetLogin } from '../../../src/core/decode/login.js';
 import { DnsNames } from '../../../src/core/flows/dns-names.js';
 import { decodeDns } from '../../../src/core/decode/dns.js';
+import { TlsRecordStream } from '../../../src/core/decode/tls.js';
+import type { ByteQueue } from '../../../src/core/decode/bytes.js';
 
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -91,3 +94,40 @@ describe('DNS names behind pointer chains', () => {
   });
 });
 
+
+describe('TLS headers that claim more than they bring', () => {
+  // white box: the stream's record queue, to see how much room each flow holds
+  const room = (s: TlsRecordStream) => (s as unknown as { rec: ByteQueue }).rec.buf.length;
+  const sink = (out: number[]) => ({ handshake: (t: number) => void out.push(t), alert: () => undefined, sslv2Hello: () => void out.push(-2) });
+
+  it('a 5-byte record header claiming 18 KiB holds no more than a small queue, and the record still arrives whole', () => {
+    const seen: number[] = [];
+    const s = new TlsRecordStream(sink(seen));
+    // a Certificate handshake message (type 11) of 18,428 bytes in one 18,432-byte record
+    const body = new Uint8Array(18_432);
+    body.set([11, 0, 0x47, 0xfc]);
+    const rec = new Uint8Array([0x16, 3, 3, 0x48, 0x00, ...body]);
+    s.push(rec, 0, 5);
+    expect(room(s)).toBeLessThanOrEqual(512);
+    // then the rest, 1,000 bytes at a time: the room never runs far ahead of what came
+    for (let o = 5; o < rec.length; o += 1000) {
+      s.push(rec, o, Math.min(rec.length, o + 1000));
+      expect(room(s)).toBeLessThanOrEqual(Math.max(512, 4 * Math.min(rec.length, o + 1000)));
+    }
+    expect(seen).toEqual([11]);
+  });
+
+  it('an SSLv2-format hello header claiming 32 KiB holds no more than a small queue either', () => {
+    const seen: number[] = [];
+    const s = new TlsRecordStream(sink(seen));
+    // msg_length 0x7ff2 = 9 + 32,697 bytes of specs (10,899 of them) + 16 of session id + 32 of challenge
+    const specs = 32_697;
+    const total = 2 + 9 + specs + 16 + 32;
+    const hello = new Uint8Array(total);
+    hello.set([0x80 | ((total - 2) >> 8), (total - 2) & 255, 1, 3, 1, specs >> 8, specs & 255, 0, 16, 0, 32]);
+    s.push(hello, 0, 11);
+    expect(room(s)).toBeLessThanOrEqual(512);
+    for (let o = 11; o < total; o += 1000) s.push(hello, o, Math.min(total, o + 1000));
+    expect(seen).toEqual([-2]);
+  });
+});
