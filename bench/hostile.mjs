@@ -8,7 +8,10 @@
 //     quadratic work;
 //   --scan: one device SYN-scanning 30 hosts' ports (every SYN refused with a
 //     RST), --passes times over --ports ports: a new flow every other packet,
-//     so memory must not grow with the length of the scan.
+//     so memory must not grow with the length of the scan;
+//   --tls-headers: --flows N (default 100,000) TCP connections to port 443
+//     that each send only a 5-byte TLS record header claiming 18 KiB, so a
+//     decoder that makes room for what a header claims holds 18 KiB per flow.
 // Then, in the same run and on the same file:
 //   iotguard analyze F --json --no-detectors
 //   iotguard analyze F --json
@@ -19,13 +22,15 @@
 //
 // Usage: npm run build && node bench/hostile.mjs [--flows N] [--runs R]
 //        node bench/hostile.mjs --scan [--ports P] [--passes K] [--runs R]
+//        node bench/hostile.mjs --tls-headers [--flows N] [--runs R]
 // Needs tshark, tcpdump and /usr/bin/time (GNU time).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, flag, loadavg, opt, pcapHeader, root, timed } from './lib.mjs';
 
-const flows = opt('--flows', 1000);
+const tlsHeaders = flag('--tls-headers');
+const flows = opt('--flows', tlsHeaders ? 100_000 : 1000);
 const runs = opt('--runs', 3);
 for (const c of ['tshark', 'tcpdump', '/usr/bin/time']) {
   if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) {
@@ -128,15 +133,62 @@ function scan(ports, passes) {
   return { bytes: out, packets: n };
 }
 
+/** `n` connections 192.168.1.20:N -> 5.45.x.y:443, each SYN, SYN-ACK, ACK, then a lone TLS record header claiming 18,432 bytes. */
+function tlsHeaderFlood(n) {
+  const parts = [pcapHeader()];
+  let us = 0;
+  const packet = (i, fromClient, seq, ack, flags, payload) => {
+    const client = [192, 168, 1, 20];
+    const server = [5, 45, (i >> 8) & 255, i & 255];
+    const eth = Buffer.from(fromClient ? [0, 0x11, 0x22, 0x33, 0x44, 0x01, 0, 0x11, 0x22, 0x33, 0x44, 0x20, 8, 0] : [0, 0x11, 0x22, 0x33, 0x44, 0x20, 0, 0x11, 0x22, 0x33, 0x44, 0x01, 8, 0]);
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(40 + payload.length, 2);
+    ip[8] = 64;
+    ip[9] = 6;
+    ip.set(fromClient ? client : server, 12);
+    ip.set(fromClient ? server : client, 16);
+    const tcp = Buffer.alloc(20);
+    const cport = 10000 + (i % 50000);
+    tcp.writeUInt16BE(fromClient ? cport : 443, 0);
+    tcp.writeUInt16BE(fromClient ? 443 : cport, 2);
+    tcp.writeUInt32BE(seq >>> 0, 4);
+    tcp.writeUInt32BE(ack >>> 0, 8);
+    tcp[12] = 0x50;
+    tcp[13] = flags;
+    tcp.writeUInt16BE(65535, 14);
+    const len = eth.length + 40 + payload.length;
+    const h = Buffer.alloc(16);
+    us += 2;
+    h.writeUInt32LE(1700000000 + Math.floor(us / 1e6), 0);
+    h.writeUInt32LE(us % 1e6, 4);
+    h.writeUInt32LE(len, 8);
+    h.writeUInt32LE(len, 12);
+    parts.push(h, eth, ip, tcp, payload);
+  };
+  const header = Buffer.from([0x16, 3, 1, 0x48, 0x00]);
+  for (let i = 0; i < n; i++) {
+    packet(i, true, 1000, 0, 0x02, Buffer.alloc(0));
+    packet(i, false, 5000, 1001, 0x12, Buffer.alloc(0));
+    packet(i, true, 1001, 5001, 0x10, Buffer.alloc(0));
+    packet(i, true, 1001, 5001, 0x18, header);
+  }
+  return { bytes: Buffer.concat(parts), packets: n * 4 };
+}
+
 const work = '/tmp/iotguard-bench-hostile';
 mkdirSync(work, { recursive: true });
 const scanning = flag('--scan');
 const ports = opt('--ports', 30000);
 const passes = opt('--passes', 1);
-const file = join(work, scanning ? `scan-${ports}x${passes}.pcap` : `long-heads-${flows}.pcap`);
-const { bytes, packets } = scanning ? scan(ports, passes) : longHeads(flows);
+const file = join(work, scanning ? `scan-${ports}x${passes}.pcap` : tlsHeaders ? `tls-headers-${flows}.pcap` : `long-heads-${flows}.pcap`);
+const { bytes, packets } = scanning ? scan(ports, passes) : tlsHeaders ? tlsHeaderFlood(flows) : longHeads(flows);
 writeFileSync(file, bytes);
-const what = scanning ? `a SYN scan of 30 hosts x ${ports} ports x ${passes} pass(es), every SYN refused` : `${flows} flows, each one ~60 KiB HTTP head in 1,448-byte segments`;
+const what = scanning
+  ? `a SYN scan of 30 hosts x ${ports} ports x ${passes} pass(es), every SYN refused`
+  : tlsHeaders
+    ? `${flows} connections to 443, each sending only a TLS record header that claims 18 KiB`
+    : `${flows} flows, each one ~60 KiB HTTP head in 1,448-byte segments`;
 console.log(`capture: ${file} (${packets.toLocaleString('en-US')} packets, ${(bytes.length / 2 ** 20).toFixed(0)} MiB; ${what})`);
 console.log(`load before: ${loadavg()}`);
 const cmds = {
