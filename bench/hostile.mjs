@@ -43,34 +43,43 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   process.exit(1);
 }
 
+/**
+ * One Ethernet/IPv4/TCP packet as pcap record parts (header, then frame), at `us` microseconds.
+ * MACs are 00:11:22:33:44:XX with XX the given byte.
+ */
+function tcpRecord(us, { srcMac, dstMac, src, dst, sport, dport, seq, ack = 0, flags, payload }) {
+  const eth = Buffer.from([0, 0x11, 0x22, 0x33, 0x44, dstMac, 0, 0x11, 0x22, 0x33, 0x44, srcMac, 8, 0]);
+  const ip = Buffer.alloc(20);
+  ip[0] = 0x45;
+  ip.writeUInt16BE(40 + payload.length, 2);
+  ip[8] = 64;
+  ip[9] = 6;
+  ip.set(src, 12);
+  ip.set(dst, 16);
+  const tcp = Buffer.alloc(20);
+  tcp.writeUInt16BE(sport, 0);
+  tcp.writeUInt16BE(dport, 2);
+  tcp.writeUInt32BE(seq >>> 0, 4);
+  tcp.writeUInt32BE(ack >>> 0, 8);
+  tcp[12] = 0x50;
+  tcp[13] = flags;
+  tcp.writeUInt16BE(65535, 14);
+  const len = eth.length + 40 + payload.length;
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(1700000000 + Math.floor(us / 1e6), 0);
+  h.writeUInt32LE(us % 1e6, 4);
+  h.writeUInt32LE(len, 8);
+  h.writeUInt32LE(len, 12);
+  return [h, eth, ip, tcp, payload];
+}
+
 /** A little-endian microsecond pcap of `flows` flows 192.168.1.20:N -> 192.168.1.1:80, each SYN, one long head in segments, FIN. */
 function longHeads(n) {
   const parts = [pcapHeader()];
   let us = 0;
-  const eth = Buffer.from([0, 0x11, 0x22, 0x33, 0x44, 0x01, 0, 0x11, 0x22, 0x33, 0x44, 0x20, 8, 0]);
   const packet = (sport, seq, flags, payload) => {
-    const ip = Buffer.alloc(20);
-    ip[0] = 0x45;
-    ip.writeUInt16BE(40 + payload.length, 2);
-    ip[8] = 64;
-    ip[9] = 6;
-    ip.set([192, 168, 1, 20], 12);
-    ip.set([192, 168, 1, 1], 16);
-    const tcp = Buffer.alloc(20);
-    tcp.writeUInt16BE(sport, 0);
-    tcp.writeUInt16BE(80, 2);
-    tcp.writeUInt32BE(seq >>> 0, 4);
-    tcp[12] = 0x50;
-    tcp[13] = flags;
-    tcp.writeUInt16BE(65535, 14);
-    const len = eth.length + 40 + payload.length;
-    const h = Buffer.alloc(16);
     us += 100;
-    h.writeUInt32LE(1700000000 + Math.floor(us / 1e6), 0);
-    h.writeUInt32LE(us % 1e6, 4);
-    h.writeUInt32LE(len, 8);
-    h.writeUInt32LE(len, 12);
-    parts.push(h, eth, ip, tcp, payload);
+    parts.push(...tcpRecord(us, { srcMac: 0x20, dstMac: 0x01, src: [192, 168, 1, 20], dst: [192, 168, 1, 1], sport, dport: 80, seq, flags, payload }));
   };
   const head = Buffer.from(`GET /x HTTP/1.1\r\nHost: cam.local\r\nX-Filler: ${'y'.repeat(60 * 1024)}\r\n`);
   for (let f = 0; f < n; f++) {
@@ -138,33 +147,11 @@ function tlsHeaderFlood(n) {
   const parts = [pcapHeader()];
   let us = 0;
   const packet = (i, fromClient, seq, ack, flags, payload) => {
-    const client = [192, 168, 1, 20];
-    const server = [5, 45, (i >> 8) & 255, i & 255];
-    const eth = Buffer.from(fromClient ? [0, 0x11, 0x22, 0x33, 0x44, 0x01, 0, 0x11, 0x22, 0x33, 0x44, 0x20, 8, 0] : [0, 0x11, 0x22, 0x33, 0x44, 0x20, 0, 0x11, 0x22, 0x33, 0x44, 0x01, 8, 0]);
-    const ip = Buffer.alloc(20);
-    ip[0] = 0x45;
-    ip.writeUInt16BE(40 + payload.length, 2);
-    ip[8] = 64;
-    ip[9] = 6;
-    ip.set(fromClient ? client : server, 12);
-    ip.set(fromClient ? server : client, 16);
-    const tcp = Buffer.alloc(20);
-    const cport = 10000 + (i % 50000);
-    tcp.writeUInt16BE(fromClient ? cport : 443, 0);
-    tcp.writeUInt16BE(fromClient ? 443 : cport, 2);
-    tcp.writeUInt32BE(seq >>> 0, 4);
-    tcp.writeUInt32BE(ack >>> 0, 8);
-    tcp[12] = 0x50;
-    tcp[13] = flags;
-    tcp.writeUInt16BE(65535, 14);
-    const len = eth.length + 40 + payload.length;
-    const h = Buffer.alloc(16);
+    const client = { mac: 0x20, ip: [192, 168, 1, 20], port: 10000 + (i % 50000) };
+    const server = { mac: 0x01, ip: [5, 45, (i >> 8) & 255, i & 255], port: 443 };
+    const [s, d] = fromClient ? [client, server] : [server, client];
     us += 2;
-    h.writeUInt32LE(1700000000 + Math.floor(us / 1e6), 0);
-    h.writeUInt32LE(us % 1e6, 4);
-    h.writeUInt32LE(len, 8);
-    h.writeUInt32LE(len, 12);
-    parts.push(h, eth, ip, tcp, payload);
+    parts.push(...tcpRecord(us, { srcMac: s.mac, dstMac: d.mac, src: s.ip, dst: d.ip, sport: s.port, dport: d.port, seq, ack, flags, payload }));
   };
   const header = Buffer.from([0x16, 3, 1, 0x48, 0x00]);
   for (let i = 0; i < n; i++) {

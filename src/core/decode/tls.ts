@@ -47,20 +47,15 @@ function ascii(b: Uint8Array, o: number, end: number): string {
   return s;
 }
 
+/** A ClientHello with nothing offered yet: the decoders fill it in. */
+function emptyHello(recordVersion: number, helloVersion: number): ClientHello {
+  return { recordVersion, helloVersion, supportedVersions: [], alpn: [], ciphers: [], extensions: [], groups: [], pointFormats: [], signatureAlgorithms: [] };
+}
+
 /** ClientHello body (after the 4-byte handshake header). */
 export function decodeClientHello(b: Uint8Array, o: number, end: number, recordVersion = 0): Decoded<ClientHello> {
   if (end - o < 38) return fail('truncated');
-  const ch: ClientHello = {
-    recordVersion,
-    helloVersion: u16(b, o),
-    supportedVersions: [],
-    alpn: [],
-    ciphers: [],
-    extensions: [],
-    groups: [],
-    pointFormats: [],
-    signatureAlgorithms: [],
-  };
+  const ch = emptyHello(recordVersion, u16(b, o));
   let p = o + 34;
   const sid = b[p];
   p += 1 + sid;
@@ -241,17 +236,7 @@ export function decodeSslv2ClientHello(b: Uint8Array, o: number, end: number): D
   const total = sslv2HelloLength(b, o, end);
   if (total === 0) return fail('bad-sslv2-hello');
   if (end - o < total) return fail('truncated');
-  const ch: ClientHello = {
-    recordVersion: 0x0002,
-    helloVersion: u16(b, o + 3),
-    supportedVersions: [],
-    alpn: [],
-    ciphers: [],
-    extensions: [],
-    groups: [],
-    pointFormats: [],
-    signatureAlgorithms: [],
-  };
+  const ch = emptyHello(0x0002, u16(b, o + 3));
   const v2: number[] = [];
   const specsEnd = o + 11 + u16(b, o + 5);
   for (let p = o + 11; p < specsEnd; p += 3) {
