@@ -169,6 +169,37 @@ function skipName(b: Uint8Array, o: number, end: number): number {
 }
 
 /**
+ * What name correlation takes from a response, without building the message:
+ * the A and AAAA addresses of the answer section, in order, pushed onto
+ * `out`, and the returned first question name. Exactly what
+ * `decodeDns(..., true)` would give in `questions[0].name` and `answers`
+ * (same caps, same stop at the first bad record) for a successful
+ * (RCODE 0) response with one question; undefined for anything else (a
+ * query, an error, no question, a bad name, or more than one question: the
+ * caller then decodes the message in full).
+ */
+export function dnsAnswerAddresses(b: Uint8Array, o: number, end: number, out: string[]): string | undefined {
+  if (end - o < 12) return undefined;
+  const flags = u16(b, o + 2);
+  if ((flags & 0x8000) === 0 || (flags & 0xf) !== 0 || u16(b, o + 4) !== 1) return undefined;
+  const an = u16(b, o + 6);
+  const n = readName(b, o + 12, o, end);
+  if (n === undefined || n[1] + 4 > end) return undefined;
+  let p = n[1] + 4;
+  for (let i = 0; i < an && i < MAX_RR; i++) {
+    const q = skipName(b, p, end);
+    if (q < 0 || q + 10 > end) break;
+    const type = u16(b, q);
+    const rdlen = u16(b, q + 8);
+    if (q + 10 + rdlen > end) break;
+    if (type === 1 && rdlen === 4) out.push(ipv4At(b, q + 10));
+    else if (type === 28 && rdlen === 16) out.push(ipv6At(b, q + 10));
+    p = q + 10 + rdlen;
+  }
+  return n[0];
+}
+
+/**
  * Decode one DNS message occupying b[o..end). `addressesOnly`: keep only
  * A/AAAA records, without their owner names (what name correlation needs; a
  * third of the cost of a full decode).

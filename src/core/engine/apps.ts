@@ -4,7 +4,7 @@
 // pick an analyzer by content first (TLS, HTTP, SSH, MQTT look unmistakable)
 // and by port second.
 import { ByteQueue, copySmall, indexOfHeaderEnd, latin1, smallBuffer, u16, type Decoded } from '../decode/bytes.js';
-import { decodeDns, type DnsMessage } from '../decode/dns.js';
+import { decodeDns, dnsAnswerAddresses, type DnsMessage } from '../decode/dns.js';
 import { decodeDhcp, DHCP_MESSAGE_TYPES, type Dhcp } from '../decode/dhcp.js';
 import { decodeHttpHead, decodeHttpHeadText, header, looksLikeHttpStart, HTTP_MAX_HEAD, type HttpHead } from '../decode/http.js';
 import { decodeSsdp, type Ssdp } from '../decode/ssdp.js';
@@ -46,6 +46,8 @@ export interface AppHost {
   server(flow: Flow): Endpoint;
   /** A DNS message crossed the flow: learn names for correlation. */
   dnsSeen(flow: Flow, m: DnsMessage): void;
+  /** The same for a successful response already reduced to its question name and answer addresses. */
+  dnsAnswers(flow: Flow, qname: string, addresses: readonly string[]): void;
   dhcpSeen(flow: Flow, d: Dhcp, ts: number): void;
   mdnsSeen(flow: Flow, m: DnsMessage): void;
   /** True when the flow's sender has no host name yet (mDNS is then worth decoding). */
@@ -115,6 +117,9 @@ function emitDns(host: AppHost, flow: Flow, m: DnsMessage, transport: 'udp' | 't
   host.emit(dnsFields('dns', host, flow, m, transport, queryTs));
 }
 
+/** Scratch list for dnsAnswerAddresses (the engine reads it before the next message). */
+const ANSWERS: string[] = [];
+
 class UdpDns implements FlowAnalyzer {
   done = false;
   private pending: Map<number, number> | undefined;
@@ -123,6 +128,16 @@ class UdpDns implements FlowAnalyzer {
     const response = end - o >= 3 && (b[o + 2] & 0x80) !== 0;
     const full = dnsEventWanted(host, response) || host.wanted['anomaly'];
     if (!full && !response) return;
+    if (!full) {
+      // names only: the addresses and the question, no message built
+      const ips = ANSWERS;
+      ips.length = 0;
+      const qname = dnsAnswerAddresses(b, o, end, ips);
+      if (qname !== undefined) {
+        host.dnsAnswers(flow, qname, ips);
+        return;
+      }
+    }
     const r = decodeDns(b, o, end, !full);
     if (!r.ok) {
       if (host.wanted['anomaly']) host.emit({ kind: 'anomaly', ts: host.ts, frame: host.frame, file: host.file, device: host.deviceRef(flow), layer: 'dns', reason: r.reason, flowId: flow.id });

@@ -275,6 +275,13 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     }
   }
 
+  dnsAnswers(flow: Flow, qname: string, addresses: readonly string[]): void {
+    if (addresses.length === 0) return;
+    const name = qname.toLowerCase();
+    const asker = flow.clientLocal ? this.devices.byAddress(flow.clientIp) ?? flow.device : flow.device;
+    for (let i = 0; i < addresses.length; i++) this.names.learn(asker?.key, addresses[i], name);
+  }
+
   dhcpSeen(_flow: Flow, d: Dhcp, ts: number): void {
     if (d.clientMac.length !== 17) return;
     const dev = this.devices.observe(d.clientMac, undefined, ts);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeArp } from '../../../src/core/decode/arp.js';
-import { decodeDns, readName } from '../../../src/core/decode/dns.js';
+import { decodeDns, dnsAnswerAddresses, readName } from '../../../src/core/decode/dns.js';
 import { decodeDhcp } from '../../../src/core/decode/dhcp.js';
 import { decodeHttpHead, looksLikeHttpStart } from '../../../src/core/decode/http.js';
 import { decodeSsdp } from '../../../src/core/decode/ssdp.js';
@@ -49,6 +49,10 @@ describe('fuzz: application decoders stay in bounds and never throw', () => {
     inBounds(decodeDns);
     inBounds((b, o, e) => decodeDns(b, o, e, true));
     inBounds((b, o, e) => readName(b, o, o, e));
+    inBounds((b, o, e) => {
+      const out: string[] = [];
+      return [dnsAnswerAddresses(b, o, e, out), out];
+    });
   });
   it('DHCP', () => inBounds(decodeDhcp));
   it('HTTP head and sniffing', () => {
