@@ -22,9 +22,18 @@ export function ipv4At(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-/** IPv6 text form per RFC 5952 (lower case, longest zero run of 2+ groups compressed, first on ties). */
+/** The eight 16-bit groups of the address being formatted (scratch: no array per call). */
+const GROUPS = new Int32Array(8);
+
+/**
+ * IPv6 text form per RFC 5952 (lower case, longest zero run of 2+ groups
+ * compressed, first on ties). Built by concatenation from a scratch array:
+ * the arrays of the map/slice/join version changed shape with the place of
+ * the zero run, and V8 dropped and recompiled this function five times in a
+ * run for it.
+ */
 export function ipv6At(b: Uint8Array, o: number): string {
-  const g: number[] = new Array(8);
+  const g = GROUPS;
   for (let i = 0; i < 8; i++) g[i] = (b[o + 2 * i] << 8) | b[o + 2 * i + 1];
   // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
@@ -45,10 +54,16 @@ export function ipv6At(b: Uint8Array, o: number): string {
     }
     i = j;
   }
-  if (bestStart < 0) return g.map((x) => x.toString(16)).join(':');
-  const head = g.slice(0, bestStart).map((x) => x.toString(16)).join(':');
-  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16)).join(':');
-  return `${head}::${tail}`;
+  let s = '';
+  if (bestStart < 0) {
+    for (let i = 0; i < 8; i++) s += i === 0 ? g[i].toString(16) : `:${g[i].toString(16)}`;
+    return s;
+  }
+  for (let i = 0; i < bestStart; i++) s += i === 0 ? g[i].toString(16) : `:${g[i].toString(16)}`;
+  s += '::';
+  const after = bestStart + bestLen;
+  for (let i = after; i < 8; i++) s += i === after ? g[i].toString(16) : `:${g[i].toString(16)}`;
+  return s;
 }
 
 export function hex(b: Uint8Array, o: number, len: number): string {

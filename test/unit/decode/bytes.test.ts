@@ -3,7 +3,7 @@
 // and never overlap each other.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ByteQueue, copyBytes, copySmall, smallBuffer } from '../../../src/core/decode/bytes.js';
+import { ByteQueue, copyBytes, copySmall, ipv6At, smallBuffer } from '../../../src/core/decode/bytes.js';
 
 const chunk = fc.uint8Array({ minLength: 0, maxLength: 12_000 });
 
@@ -69,5 +69,40 @@ describe('slab copies', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('ipv6At (RFC 5952 text)', () => {
+  // groups biased towards zero so that zero runs of every length and place occur
+  const group = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+  const addr = fc.array(group, { minLength: 8, maxLength: 8 }).map((gs) => Uint8Array.from(gs.flatMap((x) => [x >> 8, x & 255])));
+
+  it('matches the WHATWG URL serializer (the same rules) outside IPv4-mapped addresses', () => {
+    fc.assert(
+      fc.property(addr, fc.integer({ min: 0, max: 5 }), (a, off) => {
+        const b = new Uint8Array(off + 16 + 3);
+        b.set(a, off);
+        const text = ipv6At(b, off);
+        const mapped = a.subarray(0, 10).every((x) => x === 0) && a[10] === 0xff && a[11] === 0xff;
+        if (mapped) expect(text).toBe(`::ffff:${a[12]}.${a[13]}.${a[14]}.${a[15]}`);
+        else expect(text).toBe(new URL(`http://[${text}]/`).hostname.slice(1, -1));
+        // and it is the address: the URL parser reads back the same 16 bytes
+        const groups = new URL(`http://[${mapped ? `::ffff:${a[12]}.${a[13]}.${a[14]}.${a[15]}` : text}]/`).hostname.slice(1, -1);
+        expect(groups).toBe(new URL(`http://[${[...Array(8).keys()].map((i) => ((a[2 * i] << 8) | a[2 * i + 1]).toString(16)).join(':')}]/`).hostname.slice(1, -1));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('compresses the longest run, the first of equal ones, and never a single zero group', () => {
+    const at = (...gs: number[]) => ipv6At(Uint8Array.from(gs.flatMap((x) => [x >> 8, x & 255])), 0);
+    expect(at(0x2001, 0xdb8, 0, 0, 1, 0, 0, 1)).toBe('2001:db8::1:0:0:1');
+    expect(at(0x2001, 0xdb8, 0, 1, 1, 1, 1, 1)).toBe('2001:db8:0:1:1:1:1:1');
+    expect(at(0x2001, 0, 0, 1, 0, 0, 0, 1)).toBe('2001:0:0:1::1');
+    expect(at(0, 0, 0, 0, 0, 0, 0, 0)).toBe('::');
+    expect(at(0, 0, 0, 0, 0, 0, 0, 1)).toBe('::1');
+    expect(at(0xfe80, 0, 0, 0, 0, 0, 0, 0)).toBe('fe80::');
+    expect(at(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0280)).toBe('::ffff:192.0.2.128');
+    expect(at(0xABCD, 0xef01, 0x2345, 0x6789, 0xabcd, 0xef01, 0x2345, 0x6789)).toBe('abcd:ef01:2345:6789:abcd:ef01:2345:6789');
   });
 });
