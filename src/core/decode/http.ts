@@ -27,10 +27,13 @@ const METHODS = [
 export function looksLikeHttpStart(b: Uint8Array, o: number, end: number): boolean {
   const n = end - o;
   if (n < 5) return false;
-  // "HTTP/" or "RTSP/" status line
-  if ((b[o] === 0x48 && b[o + 1] === 0x54 && b[o + 2] === 0x54 && b[o + 3] === 0x50 && b[o + 4] === 0x2f) ||
-      (b[o] === 0x52 && b[o + 1] === 0x54 && b[o + 2] === 0x53 && b[o + 3] === 0x50 && b[o + 4] === 0x2f)) return true;
   const c = b[o];
+  // "HTTP/" or "RTSP/" status line: bytes 1-4 as one word against "TTP/" or "TSP/". Every load and
+  // compare here runs on every call: a branch first taken late (the first response, the first RTSP
+  // message) had no type feedback, and taking it threw away the compiled code of every caller this
+  // is inlined into (the HTTP analyzer's, recompiled four times a run for it)
+  const w = ((b[o + 1] << 24) | (b[o + 2] << 16) | (b[o + 3] << 8) | b[o + 4]) >>> 0;
+  if (w === (c === 0x48 ? 0x5454502f : c === 0x52 ? 0x5453502f : -1)) return true;
   if (c < 0x41 || c > 0x5a) return false;
   for (const m of METHODS) {
     if (m.charCodeAt(0) !== c || n < m.length + 1) continue;

@@ -4,7 +4,7 @@
 // generated ones, with and without a header filter.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeHttpHead, header, type HttpHead } from '../../../src/core/decode/http.js';
+import { decodeHttpHead, header, looksLikeHttpStart, type HttpHead } from '../../../src/core/decode/http.js';
 import { indexOfHeaderEnd } from '../../../src/core/decode/bytes.js';
 
 function reference(b: Uint8Array, o: number, headEnd: number, only?: ReadonlySet<string>): { ok: true; value: HttpHead } | { ok: false; reason: string } {
@@ -126,5 +126,41 @@ describe('end of head search', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('looksLikeHttpStart (sniffing and resync)', () => {
+  const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE', 'M-SEARCH', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'PROPFIND', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN', 'ANNOUNCE', 'GET_PARAMETER', 'SET_PARAMETER'];
+  const START = new RegExp(`^(?:(?:HTTP|RTSP)/|(?:${METHODS.join('|')}) )`);
+  const reference = (b: Uint8Array, o: number, end: number): boolean => end - o >= 5 && START.test(Buffer.from(b.subarray(o, end)).toString('latin1'));
+  // starts near the real ones: a prefix of a start, then anything (including zero bytes)
+  const prefix = fc.constantFrom('HTTP/', 'RTSP/', 'HTTP', 'HTTPS', 'RTSP', 'RTS/', 'HTTP1', 'TTP/', '', '\0\0\0\0\0', 'H\0\0\0\0', 'R\0\0\0\0', ...METHODS.map((m) => `${m} `), ...METHODS.map((m) => m), 'get ', 'GETX ');
+  const input = fc.tuple(prefix, fc.uint8Array({ maxLength: 8 }), fc.integer({ min: 0, max: 3 })).map(([p, rest, off]) => {
+    const b = new Uint8Array(off + p.length + rest.length);
+    b.set(Buffer.from(p, 'latin1'), off);
+    b.set(rest, off + p.length);
+    return { b, off };
+  });
+
+  it('agrees with a regular expression over the text', () => {
+    fc.assert(
+      fc.property(input, fc.integer({ min: 0, max: 12 }), ({ b, off }, cut) => {
+        const end = Math.max(off, b.length - cut);
+        expect(looksLikeHttpStart(b, off, end)).toBe(reference(b, off, end));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('takes status lines of HTTP and RTSP, request lines, and nothing else', () => {
+    const t = (s: string) => looksLikeHttpStart(Buffer.from(s, 'latin1'), 0, s.length);
+    expect(t('HTTP/1.1 200 OK')).toBe(true);
+    expect(t('RTSP/1.0 200 OK')).toBe(true);
+    expect(t('GET / HTTP/1.1')).toBe(true);
+    expect(t('M-SEARCH * HTTP/1.1')).toBe(true);
+    expect(t('\0\0\0\0\0\0')).toBe(false);
+    expect(t('HTTPS/1.1')).toBe(false);
+    expect(t('GET')).toBe(false);
+    expect(t('get / HTTP/1.1')).toBe(false);
   });
 });
