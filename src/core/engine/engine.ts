@@ -7,8 +7,8 @@
 // Hot path (every packet): one reused PacketView, numeric flow lookup,
 // counters updated in place. Strings and event objects are made once per flow
 // or only for the event kinds some detector asked for.
-import { copyBytes, ipv4Text, ipv6At, macAt } from '../decode/bytes.js';
-import { decodeArp } from '../decode/arp.js';
+import { copyBytes, ipv4Text, ipv6At, macAt, u32 } from '../decode/bytes.js';
+import { decodeArp, isEthernetIpv4Arp } from '../decode/arp.js';
 import { PacketView } from '../decode/packet-view.js';
 import { decodeLayers, ETHERTYPE_ARP } from '../decode/registry.js';
 import type { PacketRecordSink } from '../decode/capture-format.js';
@@ -697,18 +697,25 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   // ARP and per-packet events
 
   private arp(pv: PacketView): void {
-    const r = decodeArp(pv.buf, pv.l3Off, pv.end);
-    if (!r.ok) return;
-    const a = r.value;
-    let dev: DeviceRec | undefined;
-    const sip = a.senderIp;
-    if (sip !== '0.0.0.0' && isLocalAddress(sip)) dev = this.devices.observe(a.senderMac, sip, pv.ts);
-    else dev = this.devices.observe(a.senderMac, undefined, pv.ts);
+    // the sender is all the engine needs: its MAC and address from the interned caches (no strings
+    // made per packet); the whole message is decoded only for an event
+    const b = pv.buf;
+    const o = pv.l3Off;
+    if (!isEthernetIpv4Arp(b, o, pv.end)) return;
+    const senderMac = this.mac(b, o + 8);
+    const sipN = u32(b, o + 14);
+    const sip = this.ip4(sipN);
+    // a local unicast, multicast or broadcast sender address (isLocalAddress of the text), not 0.0.0.0 (a probe)
+    const local = sipN !== 0 && (isLocalUnicast4(sipN) || isMulticastOrBroadcast4(sipN));
+    const dev = this.devices.observe(senderMac, local ? sip : undefined, pv.ts);
     if (dev) {
       dev.packets++;
       dev.bytes += pv.wireLen;
     }
     if (!this.wanted.arp) return;
+    const r = decodeArp(b, o, pv.end);
+    if (!r.ok) return;
+    const a = r.value;
     // every event of a kind is built with the same fields in the same order: detectors' property reads stay monomorphic
     this.emit({
       kind: 'arp',

@@ -550,4 +550,46 @@ describe('traffic engine', () => {
     expect(new Set(dests.map((d) => `${d.proto}/${d.port}`)).size).toBe(520);
     expect(dests.filter((d) => d.proto === 'tcp')).toHaveLength(20);
   });
+
+  it('makes devices of ARP senders: local ones with their address, probes and outside addresses by MAC only', () => {
+    const arp = (op: number, smac: string, sip: string, tmac: string, tip: string, htype = 1): number[] => [
+      0, htype, 0x08, 0x00, 6, 4, 0, op,
+      ...smac.split(':').map((x) => parseInt(x, 16)), ...sip.split('.').map(Number),
+      ...tmac.split(':').map((x) => parseInt(x, 16)), ...tip.split('.').map(Number),
+    ];
+    const BCAST = 'ff:ff:ff:ff:ff:ff';
+    const PLUG = '50:02:91:00:00:01';
+    const PROBE = '50:02:91:00:00:02';
+    const ODD = '50:02:91:00:00:03';
+    const TOKEN = '50:02:91:00:00:04';
+    const frames: Frame[] = [
+      // a request from a LAN address, and its gratuitous repeat
+      { ts: T0, data: eth(PLUG, BCAST, 0x0806, arp(1, PLUG, '192.168.77.30', '00:00:00:00:00:00', '192.168.77.1')) },
+      { ts: T0 + 1, data: eth(PLUG, BCAST, 0x0806, arp(1, PLUG, '192.168.77.30', '00:00:00:00:00:00', '192.168.77.30')) },
+      // an address probe (RFC 5227: sender 0.0.0.0)
+      { ts: T0 + 2, data: eth(PROBE, BCAST, 0x0806, arp(1, PROBE, '0.0.0.0', '00:00:00:00:00:00', '192.168.77.31')) },
+      // a sender claiming an outside address
+      { ts: T0 + 3, data: eth(ODD, BCAST, 0x0806, arp(2, ODD, '8.8.8.8', CAM.mac, CAM.ip)) },
+      // not Ethernet/IPv4 (hardware type 6, IEEE 802), and one cut short: neither makes a device
+      { ts: T0 + 4, data: eth(TOKEN, BCAST, 0x0806, arp(1, TOKEN, '192.168.77.32', '00:00:00:00:00:00', '192.168.77.1', 6)) },
+      { ts: T0 + 5, data: eth(TOKEN, BCAST, 0x0806, arp(1, TOKEN, '192.168.77.32', '00:00:00:00:00:00', '192.168.77.1').slice(0, 27)) },
+    ];
+    const run = runEngine(pcap(frames), { wants: ['arp'] });
+    const dev = (m: string) => run.result.devices.find((d) => d.mac === m);
+    expect(dev(PLUG)).toMatchObject({ ip: '192.168.77.30', ips: ['192.168.77.30'], packets: 2, bytes: 84 });
+    expect(dev(PROBE)).toMatchObject({ ip: null, ips: [], packets: 1 });
+    expect(dev(ODD)).toMatchObject({ ip: null, ips: [], packets: 1 });
+    expect(dev(TOKEN)).toBeUndefined();
+    const events = ofKind(run.events, 'arp');
+    expect(events.map((e) => [e.senderMac, e.senderIp, e.targetIp, e.gratuitous])).toEqual([
+      [PLUG, '192.168.77.30', '192.168.77.1', false],
+      [PLUG, '192.168.77.30', '192.168.77.30', true],
+      [PROBE, '0.0.0.0', '192.168.77.31', false],
+      [ODD, '8.8.8.8', CAM.ip, false],
+    ]);
+    expect(events[3]).toMatchObject({ op: 2, targetMac: CAM.mac });
+    // the same devices when nobody listens to ARP events (the engine then decodes only the sender)
+    const quiet = runEngine(pcap(frames));
+    expect(quiet.result.devices).toEqual(run.result.devices);
+  });
 });
