@@ -3,7 +3,7 @@
 // packet and must return what it could read from a truncated or hostile
 // message instead of throwing (dns-packet throws). Caps: 255-byte names,
 // 64 pointer jumps, 64 questions, 256 records.
-import { hex, ipv4At, ipv6At, u16, u32, type Decoded, fail } from './bytes.js';
+import { hex, ipv4At, ipv4Text, ipv6At, u16, u32, type Decoded, fail } from './bytes.js';
 
 export interface DnsQuestionRec {
   name: string;
@@ -176,9 +176,10 @@ function skipName(b: Uint8Array, o: number, end: number): number {
  * (same caps, same stop at the first bad record) for a successful
  * (RCODE 0) response with one question; undefined for anything else (a
  * query, an error, no question, a bad name, or more than one question: the
- * caller then decodes the message in full).
+ * caller then decodes the message in full). `ipv4` makes the text of an IPv4
+ * address (the engine's gives its interned strings).
  */
-export function dnsAnswerAddresses(b: Uint8Array, o: number, end: number, out: string[]): string | undefined {
+export function dnsAnswerAddresses(b: Uint8Array, o: number, end: number, out: string[], ipv4: (n: number) => string = ipv4Text): string | undefined {
   if (end - o < 12) return undefined;
   const flags = u16(b, o + 2);
   if ((flags & 0x8000) === 0 || (flags & 0xf) !== 0 || u16(b, o + 4) !== 1) return undefined;
@@ -192,7 +193,7 @@ export function dnsAnswerAddresses(b: Uint8Array, o: number, end: number, out: s
     const type = u16(b, q);
     const rdlen = u16(b, q + 8);
     if (q + 10 + rdlen > end) break;
-    if (type === 1 && rdlen === 4) out.push(ipv4At(b, q + 10));
+    if (type === 1 && rdlen === 4) out.push(ipv4(u32(b, q + 10)));
     else if (type === 28 && rdlen === 16) out.push(ipv6At(b, q + 10));
     p = q + 10 + rdlen;
   }

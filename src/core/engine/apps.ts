@@ -46,6 +46,8 @@ export interface AppHost {
   server(flow: Flow): Endpoint;
   /** A DNS message crossed the flow: learn names for correlation. */
   dnsSeen(flow: Flow, m: DnsMessage): void;
+  /** The text of an IPv4 address (a number), one string per address. */
+  readonly ipv4: (n: number) => string;
   /** The same for a successful response already reduced to its question name and answer addresses. */
   dnsAnswers(flow: Flow, qname: string, addresses: readonly string[]): void;
   dhcpSeen(flow: Flow, d: Dhcp, ts: number): void;
@@ -132,7 +134,7 @@ class UdpDns implements FlowAnalyzer {
       // names only: the addresses and the question, no message built
       const ips = ANSWERS;
       ips.length = 0;
-      const qname = dnsAnswerAddresses(b, o, end, ips);
+      const qname = dnsAnswerAddresses(b, o, end, ips, host.ipv4);
       if (qname !== undefined) {
         host.dnsAnswers(flow, qname, ips);
         return;

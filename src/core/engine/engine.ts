@@ -363,6 +363,8 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   private ip4Cache = new Map<number, string>();
   private macCache = new Map<number, string>();
 
+  readonly ipv4 = (n: number): string => this.ip4(n);
+
   private ip4(n: number): string {
     let s = this.ip4Cache.get(n);
     if (s === undefined) {

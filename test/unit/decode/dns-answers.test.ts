@@ -88,6 +88,17 @@ describe('dnsAnswerAddresses (the names-only path)', () => {
     // the fifth record is cut off after its first byte: the first four are kept
     expect(out).toEqual(['93.184.216.34', '2001:db8::1', '10.0.0.1']);
     expect(viaFullDecoder(msg, 0, msg.length)).toEqual({ name: 'example.com', addresses: out });
+    // the engine passes its interning of IPv4 text: the same strings, one per address
+    const interned = new Map<number, string>();
+    const intern = (n: number): string => {
+      let t = interned.get(n);
+      if (t === undefined) interned.set(n, (t = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`));
+      return t;
+    };
+    const out2: string[] = [];
+    expect(dnsAnswerAddresses(msg, 0, msg.length, out2, intern)).toBe('example.com');
+    expect(out2).toEqual(out);
+    expect([...interned.keys()]).toEqual([0x5db8d822, 0x0a000001]);
     // a query, an error response and a two-question response are left to the full decoder
     const query = Uint8Array.from(msg);
     query[2] = 0x01;
