@@ -7,14 +7,14 @@
 // Hot path (every packet): one reused PacketView, numeric flow lookup,
 // counters updated in place. Strings and event objects are made once per flow
 // or only for the event kinds some detector asked for.
-import { copyBytes, ipv4Text, ipv6At, macAt, u32 } from '../decode/bytes.js';
+import { copyBytes, ipv4Text, macAt, u32 } from '../decode/bytes.js';
 import { decodeArp, isEthernetIpv4Arp } from '../decode/arp.js';
 import { PacketView } from '../decode/packet-view.js';
 import { decodeLayers, ETHERTYPE_ARP } from '../decode/registry.js';
 import type { PacketRecordSink } from '../decode/capture-format.js';
 import type { DnsMessage } from '../decode/dns.js';
 import type { Dhcp } from '../decode/dhcp.js';
-import { Flow, FlowTable } from '../flows/flow-table.js';
+import { Flow, FlowTable, Ipv6Texts } from '../flows/flow-table.js';
 import { DeviceTable, type DeviceRec } from '../flows/devices.js';
 import { DnsNames } from '../flows/dns-names.js';
 import { isLocalAddress, isLocalUnicast4, isLocalUnicast6, isMulticast6, isMulticastOrBroadcast4 } from '../flows/local.js';
@@ -361,6 +361,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   // Address strings are interned: one string per address, not per flow, and
   // Map lookups on an interned string reuse its cached hash.
   private ip4Cache = new Map<number, string>();
+  private ip6 = new Ipv6Texts();
   private macCache = new Map<number, string>();
 
   readonly ipv4 = (n: number): string => this.ip4(n);
@@ -469,12 +470,9 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
       dstLocal = isLocalUnicast4(d) || isMulticastOrBroadcast4(d);
     } else {
       // the key find6 just computed for this packet
-      f.v6 = true;
-      f.k6 = this.flows.key6.slice();
-      f.pa = this.flows.pa6;
-      f.pb = this.flows.pb6;
-      srcText = ipv6At(pv.buf, pv.src6Off);
-      dstText = ipv6At(pv.buf, pv.dst6Off);
+      this.flows.setKey6(f);
+      srcText = this.ip6.text(pv.buf, pv.src6Off);
+      dstText = this.ip6.text(pv.buf, pv.dst6Off);
       srcLocal = isLocalUnicast6(pv.buf, pv.src6Off) || isMulticast6(pv.buf, pv.src6Off);
       dstLocal = isLocalUnicast6(pv.buf, pv.dst6Off) || isMulticast6(pv.buf, pv.dst6Off);
     }

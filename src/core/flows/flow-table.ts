@@ -4,6 +4,7 @@
 // per packet, which made IPv6 traffic 2-2.6x slower than IPv4). A flow record
 // is one object made at the first packet and updated in place afterwards.
 import { randomBytes } from 'node:crypto';
+import { ipv6At } from '../decode/bytes.js';
 import type { DeviceRef, Endpoint, TcpState } from '../engine/events.js';
 import type { DeviceRec } from './devices.js';
 
@@ -22,8 +23,19 @@ export class Flow {
   b4 = 0;
   pa = 0;
   pb = 0;
-  /** IPv6 canonical key: endpoint a's address as four big-endian 32-bit words, then b's (undefined for IPv4). */
-  k6: Int32Array | undefined = undefined;
+  /**
+   * IPv6 canonical key: endpoint a's address as four big-endian 32-bit words,
+   * then b's (all 0 for IPv4). Fields, not an array: a lookup compares them
+   * without following a pointer to another object.
+   */
+  k0 = 0;
+  k1 = 0;
+  k2 = 0;
+  k3 = 0;
+  k4 = 0;
+  k5 = 0;
+  k6 = 0;
+  k7 = 0;
   /** True when the client is endpoint a. */
   clientIsA = true;
   clientIp = '';
@@ -97,21 +109,25 @@ function fmix(h: number): number {
   return h >>> 0;
 }
 
-function hash6(proto: number, k: Int32Array, ports: number): number {
-  let h = Math.imul(k[0] ^ SEED, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 15) ^ k[1], 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 13) ^ k[2], 0x27d4eb2f);
-  h = Math.imul(h ^ (h >>> 15) ^ k[3], 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13) ^ k[4], 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 15) ^ k[5], 0x27d4eb2f);
-  h = Math.imul(h ^ (h >>> 13) ^ k[6], 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 15) ^ k[7], 0xc2b2ae35);
+function hash6(proto: number, k0: number, k1: number, k2: number, k3: number, k4: number, k5: number, k6: number, k7: number, ports: number): number {
+  let h = Math.imul(k0 ^ SEED, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ k1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ k2, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 15) ^ k3, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ k4, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 15) ^ k5, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 13) ^ k6, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ k7, 0xc2b2ae35);
   h ^= Math.imul(ports ^ (h >>> 13), 0x27d4eb2f);
   return fmix(h ^ proto);
 }
 
-const same6 = (p: Int32Array, q: Int32Array): boolean =>
-  p[0] === q[0] && p[1] === q[1] && p[2] === q[2] && p[3] === q[3] && p[4] === q[4] && p[5] === q[5] && p[6] === q[6] && p[7] === q[7];
+/** The same IPv6 key in two flows. */
+const same6 = (f: Flow, g: Flow): boolean =>
+  f.k0 === g.k0 && f.k1 === g.k1 && f.k2 === g.k2 && f.k3 === g.k3 && f.k4 === g.k4 && f.k5 === g.k5 && f.k6 === g.k6 && f.k7 === g.k7;
+
+/** Big-endian 32-bit word at b[o..o+4), signed (as Int32Array holds it). */
+const word = (b: Uint8Array, o: number): number => (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 
 function hash4(proto: number, a: number, b: number, ports: number): number {
   let h = Math.imul(a ^ SEED, 0x85ebca6b);
@@ -178,9 +194,8 @@ export class FlowTable {
   /** Put f in the first empty slot of its probe path, or in the slot of an older flow with the same key. */
   private place(f: Flow): void {
     const v6 = f.v6;
-    const k = f.k6 as Int32Array;
     const ports = ((f.pa << 16) | f.pb) >>> 0;
-    let i = (v6 ? hash6(f.proto, k, ports) : hash4(f.proto, f.a4, f.b4, ports)) & this.mask;
+    let i = (v6 ? hash6(f.proto, f.k0, f.k1, f.k2, f.k3, f.k4, f.k5, f.k6, f.k7, ports) : hash4(f.proto, f.a4, f.b4, ports)) & this.mask;
     for (;;) {
       const g = this.slots[i];
       if (g === undefined) {
@@ -189,7 +204,7 @@ export class FlowTable {
         return;
       }
       // the same kind and key (an IPv6 flow's a4 and b4 are 0: it must never stand for the IPv4 flow 0.0.0.0 <-> 0.0.0.0)
-      if (g.v6 === v6 && g.pa === f.pa && g.pb === f.pb && g.proto === f.proto && (v6 ? same6(g.k6 as Int32Array, k) : g.a4 === f.a4 && g.b4 === f.b4)) {
+      if (g.v6 === v6 && g.pa === f.pa && g.pb === f.pb && g.proto === f.proto && (v6 ? same6(g, f) : g.a4 === f.a4 && g.b4 === f.b4)) {
         this.slots[i] = f;
         return;
       }
@@ -199,31 +214,54 @@ export class FlowTable {
 
   /** Find the IPv6 flow for a packet whose addresses are at b[src..src+16) and b[dst..dst+16); sets fromA, key6, pa6 and pb6. */
   find6(proto: number, b: Uint8Array, src: number, dst: number, sp: number, dp: number): Flow | undefined {
-    // endpoint a is the lower (address, port), the address compared as an unsigned 128-bit number
-    let c = 0;
-    for (let i = 0; i < 16 && c === 0; i++) c = b[src + i] - b[dst + i];
-    const fromA = c < 0 || (c === 0 && sp <= dp);
+    const s0 = word(b, src);
+    const s1 = word(b, src + 4);
+    const s2 = word(b, src + 8);
+    const s3 = word(b, src + 12);
+    const d0 = word(b, dst);
+    const d1 = word(b, dst + 4);
+    const d2 = word(b, dst + 8);
+    const d3 = word(b, dst + 12);
+    // endpoint a is the lower (address, port), the address compared as an unsigned 128-bit number:
+    // word by word, unsigned (the first differing byte decides, as in a byte-wise comparison)
+    const fromA =
+      s0 !== d0 ? s0 >>> 0 < d0 >>> 0 : s1 !== d1 ? s1 >>> 0 < d1 >>> 0 : s2 !== d2 ? s2 >>> 0 < d2 >>> 0 : s3 !== d3 ? s3 >>> 0 < d3 >>> 0 : sp <= dp;
     this.fromA = fromA;
-    const ao = fromA ? src : dst;
-    const bo = fromA ? dst : src;
     const k = this.key6;
-    for (let i = 0; i < 4; i++) {
-      const x = ao + 4 * i;
-      const y = bo + 4 * i;
-      k[i] = (b[x] << 24) | (b[x + 1] << 16) | (b[x + 2] << 8) | b[x + 3];
-      k[i + 4] = (b[y] << 24) | (b[y + 1] << 16) | (b[y + 2] << 8) | b[y + 3];
+    let k0: number, k1: number, k2: number, k3: number, k4: number, k5: number, k6: number, k7: number;
+    if (fromA) {
+      k0 = s0; k1 = s1; k2 = s2; k3 = s3; k4 = d0; k5 = d1; k6 = d2; k7 = d3;
+    } else {
+      k0 = d0; k1 = d1; k2 = d2; k3 = d3; k4 = s0; k5 = s1; k6 = s2; k7 = s3;
     }
+    k[0] = k0; k[1] = k1; k[2] = k2; k[3] = k3; k[4] = k4; k[5] = k5; k[6] = k6; k[7] = k7;
     const pa = fromA ? sp : dp;
     const pb = fromA ? dp : sp;
     this.pa6 = pa;
     this.pb6 = pb;
-    let i = hash6(proto, k, ((pa << 16) | pb) >>> 0) & this.mask;
+    let i = hash6(proto, k0, k1, k2, k3, k4, k5, k6, k7, ((pa << 16) | pb) >>> 0) & this.mask;
     for (;;) {
       const f = this.slots[i];
       if (f === undefined) return undefined;
-      if (f.v6 && f.pa === pa && f.pb === pb && f.proto === proto && same6(f.k6 as Int32Array, k)) return f;
+      if (f.v6 && f.pa === pa && f.pb === pb && f.proto === proto && f.k0 === k0 && f.k1 === k1 && f.k2 === k2 && f.k3 === k3 && f.k4 === k4 && f.k5 === k5 && f.k6 === k6 && f.k7 === k7) return f;
       i = (i + 1) & this.mask;
     }
+  }
+
+  /** Give a new IPv6 flow the key the last find6 computed (its a/b words and ports). */
+  setKey6(f: Flow): void {
+    const k = this.key6;
+    f.v6 = true;
+    f.k0 = k[0];
+    f.k1 = k[1];
+    f.k2 = k[2];
+    f.k3 = k[3];
+    f.k4 = k[4];
+    f.k5 = k[5];
+    f.k6 = k[6];
+    f.k7 = k[7];
+    f.pa = this.pa6;
+    f.pb = this.pb6;
   }
 
   /**
@@ -264,5 +302,55 @@ export class FlowTable {
     this.used = 0;
     // a newer flow with the same key wins (live is in creation order)
     for (const f of this.live) this.place(f);
+  }
+}
+
+/**
+ * Interned IPv6 address texts, found by the address's four 32-bit words in an
+ * open-addressing table (as the IPv4 ones are by their number): a flow's
+ * addresses are made text once per address, not once per flow, and the maps
+ * keyed by them (devices, names, destinations) hash each string once.
+ * Emptied when half full, so it stays bounded; seeded like the flow table's
+ * hash, so addresses cannot be chosen to fall into one probe run.
+ */
+export class Ipv6Texts {
+  private static readonly SLOTS = 1 << 15;
+  private readonly words = new Int32Array(Ipv6Texts.SLOTS * 4);
+  private readonly texts: Array<string | undefined> = new Array<string | undefined>(Ipv6Texts.SLOTS).fill(undefined);
+  private used = 0;
+
+  text(b: Uint8Array, o: number): string {
+    const w0 = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+    const w1 = (b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7];
+    const w2 = (b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11];
+    const w3 = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
+    let h = Math.imul(w0 ^ SEED, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 15) ^ w1, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 13) ^ w2, 0x27d4eb2f);
+    h = fmix(Math.imul(h ^ (h >>> 15) ^ w3, 0x85ebca6b));
+    const mask = Ipv6Texts.SLOTS - 1;
+    const words = this.words;
+    let i = h & mask;
+    for (;;) {
+      const t = this.texts[i];
+      if (t === undefined) break;
+      const j = i * 4;
+      if (words[j] === w0 && words[j + 1] === w1 && words[j + 2] === w2 && words[j + 3] === w3) return t;
+      i = (i + 1) & mask;
+    }
+    if (this.used >= Ipv6Texts.SLOTS >> 1) {
+      this.texts.fill(undefined);
+      this.used = 0;
+      i = h & mask;
+    }
+    const t = ipv6At(b, o);
+    const j = i * 4;
+    words[j] = w0;
+    words[j + 1] = w1;
+    words[j + 2] = w2;
+    words[j + 3] = w3;
+    this.texts[i] = t;
+    this.used++;
+    return t;
   }
 }

@@ -4,7 +4,8 @@
 // growth and sweeps, and keep IPv4 and IPv6 flows apart.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Flow, FlowTable } from '../../../src/core/flows/flow-table.js';
+import { Flow, FlowTable, Ipv6Texts } from '../../../src/core/flows/flow-table.js';
+import { ipv6At } from '../../../src/core/decode/bytes.js';
 import { TcpConv, eth, ipv4, pcap, udp, type Frame } from './pkt.js';
 import { ofKind, runEngine } from './run.js';
 
@@ -20,10 +21,7 @@ function addrs(src: number[], dst: number[]): Uint8Array {
 function open6(t: FlowTable, proto: number): Flow {
   const f = new Flow();
   f.proto = proto;
-  f.v6 = true;
-  f.k6 = t.key6.slice();
-  f.pa = t.pa6;
-  f.pb = t.pb6;
+  t.setKey6(f);
   t.insert(f);
   return f;
 }
@@ -273,5 +271,39 @@ describe('engine: the same traffic over IPv4 and IPv6', () => {
     // a probe run of 40,000 costs ~0.8 billion compares (~20 s); spread out, ~50 ms
     expect(performance.now() - started).toBeLessThan(4000);
     expect(t.size).toBe(40_000);
+  });
+});
+
+describe('interned IPv6 texts', () => {
+  it('gives the RFC 5952 text of every address, one string per address, and stays right when it empties itself', () => {
+    const t = new Ipv6Texts();
+    const b = new Uint8Array(40);
+    // 40,000 addresses (past the point where the table empties itself, 16,384), each asked twice, at two offsets
+    for (let i = 0; i < 40_000; i++) {
+      const a = [0x20, 0x01, 0x0d, 0xb8, 0, 0, i & 7, 0, 0, 0, 0, 0, (i >> 16) & 255, (i >> 8) & 255, i & 255, i % 3 === 0 ? 0 : 1];
+      b.set(a, 3);
+      b.set(a, 21);
+      const x = t.text(b, 3);
+      expect(x).toBe(ipv6At(b, 3));
+      expect(t.text(b, 21)).toBe(x);
+    }
+    // an address asked again after the table emptied gets the same text
+    b.set([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 3);
+    expect(t.text(b, 3)).toBe('2001:db8::');
+  });
+
+  it('tells apart addresses that differ in any one byte', () => {
+    const t = new Ipv6Texts();
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 1, max: 255 }), (a, at, d) => {
+        const b = Uint8Array.from(a);
+        const c = Uint8Array.from(a);
+        c[at] = (c[at] + d) & 255;
+        expect(t.text(b, 0)).toBe(ipv6At(b, 0));
+        expect(t.text(c, 0)).toBe(ipv6At(c, 0));
+        expect(t.text(b, 0)).not.toBe(t.text(c, 0));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
