@@ -3,7 +3,7 @@
 // packet and must return what it could read from a truncated or hostile
 // message instead of throwing (dns-packet throws). Caps: 255-byte names,
 // 64 pointer jumps, 64 questions, 256 records.
-import { hex, ipv4At, ipv4Text, ipv6At, u16, u32, type Decoded, fail } from './bytes.js';
+import { hex, i32, ipv4At, ipv4Text, ipv6At, u16, u32, type Decoded, fail } from './bytes.js';
 
 export interface DnsQuestionRec {
   name: string;
@@ -193,7 +193,7 @@ export function dnsAnswerAddresses(b: Uint8Array, o: number, end: number, out: s
     const type = u16(b, q);
     const rdlen = u16(b, q + 8);
     if (q + 10 + rdlen > end) break;
-    if (type === 1 && rdlen === 4) out.push(ipv4(u32(b, q + 10)));
+    if (type === 1 && rdlen === 4) out.push(ipv4(i32(b, q + 10)));
     else if (type === 28 && rdlen === 16) out.push(ipv6At(b, q + 10));
     p = q + 10 + rdlen;
   }

@@ -1,6 +1,6 @@
 // IPv4 (RFC 791): header checks, Ethernet padding trimmed by the total-length
 // field, fragments noted (a later fragment carries no transport header).
-import { u16, u32 } from './bytes.js';
+import { i32, u16 } from './bytes.js';
 import type { PacketView } from './packet-view.js';
 
 export function decodeIpv4(pv: PacketView): void {
@@ -28,8 +28,8 @@ export function decodeIpv4(pv: PacketView): void {
   pv.l3End = Math.min(o + total, pv.end);
   pv.ttl = b[o + 8];
   pv.ipProto = b[o + 9];
-  pv.src4 = u32(b, o + 12);
-  pv.dst4 = u32(b, o + 16);
+  pv.src4 = i32(b, o + 12);
+  pv.dst4 = i32(b, o + 16);
   const frag = u16(b, o + 6);
   const more = (frag & 0x2000) !== 0;
   const fragOff = frag & 0x1fff;

@@ -4,6 +4,16 @@
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Zero as a double, for fields that hold capture times (seconds with a
+ * fraction). A field V8 first sees holding a small integer is laid out for
+ * small integers; the first fractional time then changes its layout, which
+ * throws away all optimised code that relied on it (the engine's hot loop,
+ * early in every run). -0 is not a small integer, so such a field is a double
+ * from the start; it equals 0 in every comparison and prints as 0.
+ */
+export const ZERO_TIME = -0;
+
 export class PacketView {
   buf: Uint8Array = EMPTY;
   /** Offset of the packet's first byte in buf, and end of the captured bytes. */
@@ -12,7 +22,7 @@ export class PacketView {
   capLen = 0;
   wireLen = 0;
   linktype = 0;
-  ts = 0;
+  ts = ZERO_TIME;
   // link layer (-1: absent)
   srcMacOff = -1;
   dstMacOff = -1;
@@ -27,6 +37,7 @@ export class PacketView {
   ipLen = 0;
   ipProto = -1;
   ttl = 0;
+  /** IPv4 addresses as signed 32-bit integers (see bytes.ts i32; `>>> 0` for the unsigned value). */
   src4 = 0;
   dst4 = 0;
   src6Off = -1;

@@ -7,9 +7,9 @@
 // Hot path (every packet): one reused PacketView, numeric flow lookup,
 // counters updated in place. Strings and event objects are made once per flow
 // or only for the event kinds some detector asked for.
-import { copyBytes, ipv4Text, macAt, u32 } from '../decode/bytes.js';
+import { copyBytes, i32, ipv4Text, macAt } from '../decode/bytes.js';
 import { decodeArp, isEthernetIpv4Arp } from '../decode/arp.js';
-import { PacketView } from '../decode/packet-view.js';
+import { PacketView, ZERO_TIME } from '../decode/packet-view.js';
 import { decodeLayers, ETHERTYPE_ARP } from '../decode/registry.js';
 import type { PacketRecordSink } from '../decode/capture-format.js';
 import type { DnsMessage } from '../decode/dns.js';
@@ -126,10 +126,10 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   private errors: NonNullable<AnalyzeResult['summary']['errors']> = [];
   private flowSeq = 0;
   private sinceSweep = 0;
-  private maxTs = 0;
+  private maxTs = ZERO_TIME;
 
   /** Current packet (for AppHost). */
-  ts = 0;
+  ts = ZERO_TIME;
   frame = 0;
   totalPackets = 0;
   totalBytes = 0;
@@ -703,7 +703,7 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     const o = pv.l3Off;
     if (!isEthernetIpv4Arp(b, o, pv.end)) return;
     const senderMac = this.mac(b, o + 8);
-    const sipN = u32(b, o + 14);
+    const sipN = i32(b, o + 14);
     const sip = this.ip4(sipN);
     // a local unicast, multicast or broadcast sender address (isLocalAddress of the text), not 0.0.0.0 (a probe)
     const local = sipN !== 0 && (isLocalUnicast4(sipN) || isMulticastOrBroadcast4(sipN));

@@ -4,7 +4,8 @@
 // per packet, which made IPv6 traffic 2-2.6x slower than IPv4). A flow record
 // is one object made at the first packet and updated in place afterwards.
 import { randomBytes } from 'node:crypto';
-import { ipv6At } from '../decode/bytes.js';
+import { i32 as word, ipv6At } from '../decode/bytes.js';
+import { ZERO_TIME } from '../decode/packet-view.js';
 import type { DeviceRef, Endpoint, TcpState } from '../engine/events.js';
 import type { DeviceRec } from './devices.js';
 
@@ -46,8 +47,8 @@ export class Flow {
   serverMac: string | undefined = undefined;
   clientLocal = false;
   serverLocal = false;
-  firstTs = 0;
-  lastTs = 0;
+  firstTs = ZERO_TIME;
+  lastTs = ZERO_TIME;
   firstFrame = 0;
   lastFrame = 0;
   pktC = 0;
@@ -63,7 +64,7 @@ export class Flow {
   finS = false;
   /** Flow record closed (FIN/RST): later packets still count, a new SYN starts a new flow. */
   closed = false;
-  closeTs = 0;
+  closeTs = ZERO_TIME;
   /** Why the record closed (FIN both ways, or RST); reported in flow-close when it is retired. */
   closeReason: 'fin' | 'rst' | undefined = undefined;
   app: string | undefined = undefined;
@@ -126,8 +127,6 @@ function hash6(proto: number, k0: number, k1: number, k2: number, k3: number, k4
 const same6 = (f: Flow, g: Flow): boolean =>
   f.k0 === g.k0 && f.k1 === g.k1 && f.k2 === g.k2 && f.k3 === g.k3 && f.k4 === g.k4 && f.k5 === g.k5 && f.k6 === g.k6 && f.k7 === g.k7;
 
-/** Big-endian 32-bit word at b[o..o+4), signed (as Int32Array holds it). */
-const word = (b: Uint8Array, o: number): number => (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 
 function hash4(proto: number, a: number, b: number, ports: number): number {
   let h = Math.imul(a ^ SEED, 0x85ebca6b);

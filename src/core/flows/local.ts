@@ -2,7 +2,7 @@
 // (RFC 6598), link-local, loopback, IPv6 ULA and link-local. Multicast and
 // broadcast are local too but never a device's own address.
 
-/** IPv4 as an unsigned 32-bit number. */
+/** IPv4 as a 32-bit number, signed or unsigned (the bits are what count). */
 export function isLocalUnicast4(n: number): boolean {
   const a = n >>> 24;
   if (a === 10 || a === 127) return true;
@@ -16,7 +16,7 @@ export function isLocalUnicast4(n: number): boolean {
 
 export function isMulticastOrBroadcast4(n: number): boolean {
   const a = n >>> 24;
-  return (a >= 224 && a <= 239) || n === 0xffffffff;
+  return (a >= 224 && a <= 239) || (n | 0) === -1;
 }
 
 /** IPv6 at b[o..o+16): ULA fc00::/7, link-local fe80::/10, loopback ::1. */
