@@ -50,8 +50,9 @@ export class PacketView {
   srcPort = -1;
   dstPort = -1;
   tcpFlags = 0;
-  seq = 0;
-  ack = 0;
+  /** Sequence and acknowledgement numbers (unsigned: from 2^31 up not small integers, so doubles from the start, as ZERO_TIME). */
+  seq = ZERO_TIME;
+  ack = ZERO_TIME;
   icmpType = -1;
   icmpCode = -1;
   payloadOff = 0;

@@ -638,7 +638,9 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
     if (next < 0) next = seq;
     const delta = (seq - next) | 0;
     if (delta <= 0) {
-      const skip = -delta;
+      // 0 - delta, not -delta: for an in-order segment (delta 0) that is -0, a double to V8, and every
+      // offset computed from it down the analyzers became a boxed double too
+      const skip = 0 - delta;
       if (skip >= len) return; // retransmission of bytes already delivered
       this.safeData(an, f, toServer, b, pv.payloadOff + skip, pv.payloadOff + len);
       next = (next + len - skip) >>> 0;
@@ -651,8 +653,8 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
           const d = (s - next) | 0;
           if (d > 0) break;
           q.shift();
-          if (-d < data.length) {
-            this.safeData(an, f, toServer, data, -d, data.length);
+          if (0 - d < data.length) {
+            this.safeData(an, f, toServer, data, 0 - d, data.length);
             next = (next + data.length + d) >>> 0;
           }
         }

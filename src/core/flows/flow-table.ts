@@ -14,6 +14,9 @@ export interface FlowAnalyzerLike {
   done: boolean;
 }
 
+/** No sequence number yet: negative, and not a small integer (see the fields nextC, nextS). */
+const NO_SEQ = -(2 ** 32);
+
 export class Flow {
   id = 0;
   /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, other). */
@@ -82,9 +85,10 @@ export class Flow {
   analyzer: FlowAnalyzerLike | null | undefined = undefined;
   /** Sniffing state: bit 0 client payload seen, bit 1 server payload seen. */
   sniffed = 0;
-  // TCP reassembly of the first bytes, per direction (-1 = unknown)
-  nextC = -1;
-  nextS = -1;
+  // TCP reassembly of the first bytes, per direction (negative: unknown). The sentinel is a
+  // double, as the sequence numbers that replace it mostly are (see ZERO_TIME)
+  nextC = NO_SEQ;
+  nextS = NO_SEQ;
   oooC: Array<[number, Uint8Array]> | undefined = undefined;
   oooS: Array<[number, Uint8Array]> | undefined = undefined;
   input = '';
