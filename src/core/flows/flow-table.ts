@@ -14,6 +14,19 @@ export interface FlowAnalyzerLike {
   done: boolean;
 }
 
+/**
+ * V8 treats each field of an object layout as a constant until a second,
+ * different value is stored in it, and then throws away the optimised code
+ * that relied on the constant. A flow's `v6` first changes at the first IPv6
+ * flow, which comes in the middle of a run: the flow lookup was recompiled
+ * then. Changing it once at load time, before anything is optimised, settles
+ * the layout (FlowTable does the same for `live` in its constructor).
+ */
+function settleLayout(): void {
+  const f = new Flow();
+  f.v6 = true;
+}
+
 /** No sequence number yet: negative, and not a small integer (see the fields nextC, nextS). */
 const NO_SEQ = -(2 ** 32);
 
@@ -155,6 +168,8 @@ export class FlowTable {
   constructor(capacity = 1 << 14) {
     this.slots = new Array(capacity).fill(EMPTY);
     this.mask = capacity - 1;
+    // a second value now: see settleLayout
+    this.live = [];
   }
 
   get size(): number {
@@ -357,3 +372,5 @@ export class Ipv6Texts {
     return t;
   }
 }
+
+settleLayout();
