@@ -5,14 +5,16 @@
 const EMPTY = new Uint8Array(0);
 
 /**
- * Zero as a double, for fields that hold capture times (seconds with a
- * fraction). A field V8 first sees holding a small integer is laid out for
- * small integers; the first fractional time then changes its layout, which
- * throws away all optimised code that relied on it (the engine's hot loop,
- * early in every run). -0 is not a small integer, so such a field is a double
- * from the start; it equals 0 in every comparison and prints as 0.
+ * Zero as a double, for fields that will hold doubles: capture times (seconds
+ * with a fraction) and TCP sequence numbers (unsigned 32-bit, most of them
+ * past the small-integer range). A field V8 first sees holding a small integer
+ * is laid out for small integers; the first double stored in it then changes
+ * its layout, which throws away all optimised code that relied on it (the
+ * engine's hot loop, early in every run). -0 is not a small integer, so such a
+ * field is a double from the start; it equals 0 in every comparison and prints
+ * as 0.
  */
-export const ZERO_TIME = -0;
+export const DOUBLE_ZERO = -0;
 
 export class PacketView {
   buf: Uint8Array = EMPTY;
@@ -22,7 +24,7 @@ export class PacketView {
   capLen = 0;
   wireLen = 0;
   linktype = 0;
-  ts = ZERO_TIME;
+  ts = DOUBLE_ZERO;
   // link layer (-1: absent)
   srcMacOff = -1;
   dstMacOff = -1;
@@ -50,9 +52,9 @@ export class PacketView {
   srcPort = -1;
   dstPort = -1;
   tcpFlags = 0;
-  /** Sequence and acknowledgement numbers (unsigned: from 2^31 up not small integers, so doubles from the start, as ZERO_TIME). */
-  seq = ZERO_TIME;
-  ack = ZERO_TIME;
+  /** Sequence and acknowledgement numbers (unsigned 32-bit: doubles from the start, see DOUBLE_ZERO). */
+  seq = DOUBLE_ZERO;
+  ack = DOUBLE_ZERO;
   icmpType = -1;
   icmpCode = -1;
   payloadOff = 0;

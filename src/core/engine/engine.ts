@@ -9,7 +9,7 @@
 // or only for the event kinds some detector asked for.
 import { copyBytes, i32, ipv4Text, macAt } from '../decode/bytes.js';
 import { decodeArp, isEthernetIpv4Arp } from '../decode/arp.js';
-import { PacketView, ZERO_TIME } from '../decode/packet-view.js';
+import { PacketView, DOUBLE_ZERO } from '../decode/packet-view.js';
 import { decodeLayers, ETHERTYPE_ARP } from '../decode/registry.js';
 import type { PacketRecordSink } from '../decode/capture-format.js';
 import type { DnsMessage } from '../decode/dns.js';
@@ -126,10 +126,10 @@ export class TrafficEngine implements PacketRecordSink, AppHost {
   private errors: NonNullable<AnalyzeResult['summary']['errors']> = [];
   private flowSeq = 0;
   private sinceSweep = 0;
-  private maxTs = ZERO_TIME;
+  private maxTs = DOUBLE_ZERO;
 
   /** Current packet (for AppHost). */
-  ts = ZERO_TIME;
+  ts = DOUBLE_ZERO;
   frame = 0;
   totalPackets = 0;
   totalBytes = 0;

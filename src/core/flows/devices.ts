@@ -2,7 +2,7 @@
 // unicast source address belongs to the MAC that sends from it; captures
 // without MACs (raw IP, cooked captures of outgoing packets) key devices by
 // address. Each device accumulates its destinations from the flows it owns.
-import { ZERO_TIME } from '../decode/packet-view.js';
+import { DOUBLE_ZERO } from '../decode/packet-view.js';
 import type { DeviceInfo, DeviceRef, Destination, TransportProto } from '../engine/events.js';
 
 export interface DestRec {
@@ -44,7 +44,7 @@ export class DeviceRec {
   vendorClass: string | undefined;
   dhcpParams: number[] | undefined;
   firstTs = Infinity;
-  lastTs = ZERO_TIME;
+  lastTs = DOUBLE_ZERO;
   packets = 0;
   bytes = 0;
   /** Destinations by peer address (interned strings: their hash is cached), then a short list per address. */

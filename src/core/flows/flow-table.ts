@@ -3,9 +3,11 @@
 // on the hot path (an IPv6 key used to be a string of both addresses' text
 // per packet, which made IPv6 traffic 2-2.6x slower than IPv4). A flow record
 // is one object made at the first packet and updated in place afterwards.
+// Also here: the interning of IPv6 address texts (Ipv6Texts), which shares
+// the table's seeded hash.
 import { randomBytes } from 'node:crypto';
 import { i32 as word, ipv6At } from '../decode/bytes.js';
-import { ZERO_TIME } from '../decode/packet-view.js';
+import { DOUBLE_ZERO } from '../decode/packet-view.js';
 import type { DeviceRef, Endpoint, TcpState } from '../engine/events.js';
 import type { DeviceRec } from './devices.js';
 
@@ -63,8 +65,8 @@ export class Flow {
   serverMac: string | undefined = undefined;
   clientLocal = false;
   serverLocal = false;
-  firstTs = ZERO_TIME;
-  lastTs = ZERO_TIME;
+  firstTs = DOUBLE_ZERO;
+  lastTs = DOUBLE_ZERO;
   firstFrame = 0;
   lastFrame = 0;
   pktC = 0;
@@ -80,7 +82,7 @@ export class Flow {
   finS = false;
   /** Flow record closed (FIN/RST): later packets still count, a new SYN starts a new flow. */
   closed = false;
-  closeTs = ZERO_TIME;
+  closeTs = DOUBLE_ZERO;
   /** Why the record closed (FIN both ways, or RST); reported in flow-close when it is retired. */
   closeReason: 'fin' | 'rst' | undefined = undefined;
   app: string | undefined = undefined;
@@ -99,7 +101,7 @@ export class Flow {
   /** Sniffing state: bit 0 client payload seen, bit 1 server payload seen. */
   sniffed = 0;
   // TCP reassembly of the first bytes, per direction (negative: unknown). The sentinel is a
-  // double, as the sequence numbers that replace it mostly are (see ZERO_TIME)
+  // double, as the sequence numbers that replace it mostly are (see DOUBLE_ZERO)
   nextC = NO_SEQ;
   nextS = NO_SEQ;
   oooC: Array<[number, Uint8Array]> | undefined = undefined;
@@ -143,7 +145,6 @@ function hash6(proto: number, k0: number, k1: number, k2: number, k3: number, k4
 /** The same IPv6 key in two flows. */
 const same6 = (f: Flow, g: Flow): boolean =>
   f.k0 === g.k0 && f.k1 === g.k1 && f.k2 === g.k2 && f.k3 === g.k3 && f.k4 === g.k4 && f.k5 === g.k5 && f.k6 === g.k6 && f.k7 === g.k7;
-
 
 function hash4(proto: number, a: number, b: number, ports: number): number {
   let h = Math.imul(a ^ SEED, 0x85ebca6b);
@@ -338,10 +339,10 @@ export class Ipv6Texts {
   private used = 0;
 
   text(b: Uint8Array, o: number): string {
-    const w0 = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
-    const w1 = (b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7];
-    const w2 = (b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11];
-    const w3 = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
+    const w0 = word(b, o);
+    const w1 = word(b, o + 4);
+    const w2 = word(b, o + 8);
+    const w3 = word(b, o + 12);
     let h = Math.imul(w0 ^ SEED, 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 15) ^ w1, 0xc2b2ae35);
     h = Math.imul(h ^ (h >>> 13) ^ w2, 0x27d4eb2f);
